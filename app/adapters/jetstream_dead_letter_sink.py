@@ -1,0 +1,47 @@
+"""DeadLetterSink publishing to the ``ORDERS_DLQ`` JetStream stream.
+
+The dead letter keeps the original bytes and headers and adds the reason
+(``Orders-Error``), the original stream sequence and subject. Its
+``Nats-Msg-Id`` is derived from the original's sequence, so publishing it
+again after a crash stores it only once.
+"""
+
+import nats.errors
+import nats.js.errors
+from nats.js import JetStreamContext
+
+from app.ports.order_messages import DeadLetterUnavailable, OrderMessage
+
+ERROR_HEADER = "Orders-Error"
+SEQUENCE_HEADER = "Orders-Stream-Sequence"
+SUBJECT_HEADER = "Orders-Subject"
+ORIGINAL_ID_HEADER = "Orders-Original-Msg-Id"
+
+
+class JetStreamDeadLetterSink:
+    """Publishes a failed message with its reason and waits for the stream's ack."""
+
+    def __init__(self, js: JetStreamContext, subject: str, source_stream: str, timeout: float = 5.0) -> None:
+        self._js = js
+        self._subject = subject
+        self._source_stream = source_stream
+        self._timeout = timeout
+
+    async def dead_letter(self, message: OrderMessage, reason: str) -> None:
+        headers = {k: v for k, v in message.headers.items() if not k.startswith("Nats-")}
+        if "Nats-Msg-Id" in message.headers:
+            headers[ORIGINAL_ID_HEADER] = message.headers["Nats-Msg-Id"]
+        headers[ERROR_HEADER] = _one_line(reason)
+        headers[SEQUENCE_HEADER] = str(message.stream_sequence)
+        headers[SUBJECT_HEADER] = message.subject
+        headers["Nats-Msg-Id"] = f"{self._source_stream}:{message.stream_sequence}"
+        try:
+            await self._js.publish(self._subject, message.data, timeout=self._timeout, headers=headers)
+        except (nats.errors.Error, nats.js.errors.Error, TimeoutError) as error:
+            raise DeadLetterUnavailable(str(error) or type(error).__name__) from error
+
+
+def _one_line(text: str, limit: int = 4000) -> str:
+    """Header values cannot hold line breaks and should stay modest in size."""
+    flat = " ".join(text.split())
+    return flat if len(flat) <= limit else flat[: limit - 3] + "..."

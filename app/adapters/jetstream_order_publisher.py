@@ -1,0 +1,52 @@
+"""OrderPublisher over NATS JetStream (nats-py)."""
+
+import asyncio
+
+import nats.errors
+import nats.js.errors
+from nats.js import JetStreamContext
+
+from app.ports.order_publisher import PublishFailed
+
+MSG_ID_HEADER = "Nats-Msg-Id"
+
+
+class JetStreamOrderPublisher:
+    """Publishes order bytes to a JetStream subject and waits for the stream's ack.
+
+    ``msg_id`` goes into the ``Nats-Msg-Id`` header, so the stream drops a
+    re-send of the same id within its duplicate window and says so in the ack.
+    """
+
+    def __init__(self, js: JetStreamContext, subject: str = "orders.new", timeout: float = 5.0) -> None:
+        self._js = js
+        self._subject = subject
+        self._timeout = timeout
+
+    async def publish(self, body: bytes, msg_id: str | None) -> bool:
+        """Publish one message; True if stored, False if the stream saw ``msg_id`` already.
+
+        Raises PublishFailed when the stream did not acknowledge (timeout, no
+        stream on the subject, closed connection, JetStream API error), and
+        ValueError for a ``msg_id`` that cannot be a header value.
+        """
+        headers = None
+        if msg_id:
+            if "\r" in msg_id or "\n" in msg_id:
+                raise ValueError(f"msg_id must not contain line breaks: {msg_id!r}")
+            headers = {MSG_ID_HEADER: msg_id}
+        try:
+            ack = await self._js.publish(self._subject, body, timeout=self._timeout, headers=headers)
+        except (nats.errors.Error, asyncio.TimeoutError) as error:
+            # nats.errors.Error covers TimeoutError, NoRespondersError,
+            # ConnectionClosedError and every nats.js.errors.* (NoStreamResponseError, APIError...).
+            raise PublishFailed(f"publish to {self._subject!r} failed: {_describe(error)}") from error
+        return not ack.duplicate
+
+
+def _describe(error: BaseException) -> str:
+    if isinstance(error, nats.js.errors.NoStreamResponseError):
+        return "no stream listens on the subject"
+    if isinstance(error, asyncio.TimeoutError):
+        return "no acknowledgement in time"
+    return str(error) or type(error).__name__

@@ -1,0 +1,102 @@
+"""OrderRepository on PostgreSQL through an asyncpg pool.
+
+A batch is written in one transaction with one ``unnest`` insert per table;
+``ON CONFLICT DO NOTHING`` plus a content digest makes writes idempotent by
+``order_uid`` and tells a redelivery (same digest) from a conflict.
+"""
+
+from collections.abc import AsyncIterator, Sequence
+from contextlib import asynccontextmanager
+
+import asyncpg
+
+from app.adapters.pg_order_columns import (
+    DELIVERY_COLUMNS, ITEM_COLUMNS, ORDER_COLUMNS, PAYMENT_COLUMNS,
+    document_from_row, select_documents, unnest_insert,
+)
+from app.domain.document import SerializedOrder, order_json
+from app.domain.model import Delivery, Item, Order, Payment
+from app.ports.order_repository import OrderNotStorable, SaveOutcome, StorageUnavailable
+
+INSERT_ORDERS = unnest_insert("orders", Order, ORDER_COLUMNS, {"content_sha256": "bytea"}) + (
+    " ON CONFLICT (order_uid) DO NOTHING RETURNING order_uid"
+)
+INSERT_DELIVERIES = unnest_insert("deliveries", Delivery, DELIVERY_COLUMNS, {"order_uid": "text"})
+INSERT_PAYMENTS = unnest_insert("payments", Payment, PAYMENT_COLUMNS, {"order_uid": "text"})
+INSERT_ITEMS = unnest_insert("items", Item, ITEM_COLUMNS, {"order_uid": "text", "position": "integer"})
+SELECT_DIGESTS = "SELECT order_uid, content_sha256 FROM orders WHERE order_uid = ANY($1::text[])"
+SELECT_ONE = select_documents("o.order_uid = $1", "o.id")
+SELECT_RECENT = select_documents(
+    "o.id >= (SELECT coalesce(min(id), 0) FROM (SELECT id FROM orders ORDER BY id DESC LIMIT $1) r)", "o.id"
+)
+
+# SQLSTATE classes that say "the content is wrong", not "the server is away":
+# data exception, integrity violation, program limit exceeded.
+_CONTENT_ERRORS = ("22", "23", "54")
+
+
+class PgOrderRepository:
+    """Orders in the normalized tables created by the yoyo migrations."""
+
+    def __init__(self, pool: asyncpg.Pool) -> None:
+        self._pool = pool
+
+    async def save(self, orders: Sequence[SerializedOrder]) -> dict[str, SaveOutcome]:
+        async with self._connection() as conn, conn.transaction():
+            inserted = {r[0] for r in await conn.fetch(INSERT_ORDERS, *_order_arrays(orders))}
+            new = [o for o in orders if o.uid in inserted]
+            if new:
+                await conn.execute(INSERT_DELIVERIES, *_nested_arrays(new, "delivery", DELIVERY_COLUMNS))
+                await conn.execute(INSERT_PAYMENTS, *_nested_arrays(new, "payment", PAYMENT_COLUMNS))
+                await conn.execute(INSERT_ITEMS, *_item_arrays(new))
+            outcomes = {uid: SaveOutcome.STORED for uid in inserted}
+            seen = [o for o in orders if o.uid not in inserted]
+            if seen:
+                stored = dict(await conn.fetch(SELECT_DIGESTS, [o.uid for o in seen]))
+                for order in seen:
+                    same = stored.get(order.uid) == order.digest
+                    outcomes[order.uid] = SaveOutcome.DUPLICATE if same else SaveOutcome.CONFLICT
+        return outcomes
+
+    async def get_json(self, order_uid: str) -> bytes | None:
+        async with self._connection() as conn:
+            row = await conn.fetchrow(SELECT_ONE, order_uid)
+        return None if row is None else order_json(document_from_row(row))
+
+    async def recent_json(self, limit: int) -> AsyncIterator[tuple[str, bytes]]:
+        async with self._connection() as conn, conn.transaction(readonly=True):
+            async for row in conn.cursor(SELECT_RECENT, limit, prefetch=2000):
+                yield row[0], order_json(document_from_row(row))
+
+    async def ping(self) -> None:
+        async with self._connection() as conn:
+            await conn.fetchval("SELECT 1")
+
+    @asynccontextmanager
+    async def _connection(self) -> AsyncIterator[asyncpg.Connection]:
+        """A pooled connection; driver errors become the port's two kinds."""
+        try:
+            async with self._pool.acquire() as conn:
+                yield conn
+        except asyncpg.PostgresError as error:
+            if (error.sqlstate or "")[:2] in _CONTENT_ERRORS:
+                raise OrderNotStorable(f"{type(error).__name__}: {error}") from error
+            raise StorageUnavailable(f"{type(error).__name__}: {error}") from error
+        except (OSError, TimeoutError, asyncpg.InterfaceError) as error:
+            raise StorageUnavailable(f"{type(error).__name__}: {error}") from error
+
+
+def _order_arrays(orders: Sequence[SerializedOrder]) -> list[list]:
+    columns = [[getattr(o.order, c) for o in orders] for c in ORDER_COLUMNS]
+    return [*columns, [o.digest for o in orders]]
+
+
+def _nested_arrays(orders: Sequence[SerializedOrder], part: str, names: tuple[str, ...]) -> list[list]:
+    parts = [getattr(o.order, part) for o in orders]
+    return [*([getattr(p, c) for p in parts] for c in names), [o.uid for o in orders]]
+
+
+def _item_arrays(orders: Sequence[SerializedOrder]) -> list[list]:
+    rows = [(o.uid, n, item) for o in orders for n, item in enumerate(o.order.items)]
+    columns = [[getattr(item, c) for _, _, item in rows] for c in ITEM_COLUMNS]
+    return [*columns, [uid for uid, _, _ in rows], [n for _, n, _ in rows]]

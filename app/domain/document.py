@@ -1,0 +1,38 @@
+"""An order as ready-to-send JSON bytes, the form the cache and the API use.
+
+The same bytes come out whether an order was just ingested or read back from
+the database, so the digest of the bytes identifies an order's content.
+"""
+
+import hashlib
+from dataclasses import dataclass
+from typing import Any
+
+import orjson
+
+from app.domain.model import Order
+
+_DUMP_OPTIONS = orjson.OPT_UTC_Z
+
+
+def order_json(document: dict[str, Any]) -> bytes:
+    """Serialize an order document (keys in the sample's order) to bytes."""
+    return orjson.dumps(document, option=_DUMP_OPTIONS)
+
+
+@dataclass(frozen=True, slots=True)
+class SerializedOrder:
+    """A valid order with its canonical JSON and the SHA-256 of that JSON."""
+
+    order: Order
+    json: bytes
+    digest: bytes
+
+    @property
+    def uid(self) -> str:
+        return self.order.order_uid
+
+
+def serialize(order: Order) -> SerializedOrder:
+    body = order_json(order.model_dump())
+    return SerializedOrder(order, body, hashlib.sha256(body).digest())

@@ -1,0 +1,85 @@
+"""Use case: keep ingesting batches until told to stop.
+
+While storage is unreachable the loop stops fetching (messages would only be
+redelivered) and probes storage with a growing pause, then resumes by itself.
+A stop request lets the batch in hand finish before the loop returns.
+"""
+
+import asyncio
+import logging
+from collections.abc import Callable
+
+from app.domain.ingest_orders import BatchReport, IngestOrders, retry_delay
+from app.ports.order_messages import OrderMessageSource
+from app.ports.order_repository import OrderRepository, StorageUnavailable
+
+log = logging.getLogger(__name__)
+
+
+class IngestLoop:
+    """Fetch → ingest → settle, batch after batch."""
+
+    def __init__(
+        self,
+        source: OrderMessageSource,
+        ingest: IngestOrders,
+        repository: OrderRepository,
+        batch_size: int = 500,
+        fetch_timeout: float = 1.0,
+        on_batch: Callable[[BatchReport, int], None] = lambda report, size: None,
+    ) -> None:
+        self._source = source
+        self._ingest = ingest
+        self._repository = repository
+        self._batch_size = batch_size
+        self._fetch_timeout = fetch_timeout
+        self._on_batch = on_batch
+        self._stopping = asyncio.Event()
+        self.running = False
+        self.storage_down = False
+
+    def stop(self) -> None:
+        self._stopping.set()
+
+    async def run(self) -> None:
+        self.running = True
+        try:
+            while not self._stopping.is_set():
+                await self._step()
+        finally:
+            self.running = False
+
+    async def _step(self) -> None:
+        try:
+            messages = await self._source.fetch(self._batch_size, self._fetch_timeout)
+        except Exception as error:  # the broker is away; its client reconnects on its own
+            log.warning("fetch failed: %s", error)
+            await self._pause(self._fetch_timeout)
+            return
+        if not messages:
+            return
+        report = await self._ingest(messages)
+        self._on_batch(report, len(messages))
+        if report.storage_unavailable:
+            await self._wait_for_storage()
+
+    async def _wait_for_storage(self) -> None:
+        self.storage_down = True
+        attempt = 1
+        log.warning("storage unavailable: pausing ingest")
+        while not self._stopping.is_set():
+            await self._pause(retry_delay(attempt, first=0.2, most=5.0))
+            try:
+                await self._repository.ping()
+            except StorageUnavailable:
+                attempt += 1
+                continue
+            log.info("storage is back: resuming ingest")
+            break
+        self.storage_down = False
+
+    async def _pause(self, seconds: float) -> None:
+        try:
+            await asyncio.wait_for(self._stopping.wait(), seconds)
+        except TimeoutError:
+            pass

@@ -1,0 +1,37 @@
+"""Configuration from the environment (and an optional ``.env`` file)."""
+
+from pydantic import Field
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from app.adapters.jetstream_topology import JetStreamNames
+
+
+class Settings(BaseSettings):
+    """Every knob of the service; names are the environment variables, upper-cased."""
+
+    model_config = SettingsConfigDict(env_file=".env", extra="ignore")
+
+    nats_url: str | None = None
+    database_url: str | None = None
+    http_host: str = "0.0.0.0"
+    http_port: int = Field(8080, ge=0, le=65535)
+    cache_max_orders: int = Field(100_000, ge=1)
+
+    orders_stream: str = "ORDERS"
+    orders_subject: str = "orders.new"
+    orders_consumer: str = "order-service"
+    dlq_stream: str = "ORDERS_DLQ"
+    dlq_subject: str = "orders.dlq"
+    duplicate_window_seconds: float = Field(120.0, gt=0)
+
+    ingest_batch_size: int = Field(500, ge=1, le=10_000)
+    db_pool_size: int = Field(10, ge=1)
+    db_command_timeout: float = Field(10.0, gt=0)
+    log_level: str = "INFO"
+
+    def jetstream_names(self) -> JetStreamNames:
+        return JetStreamNames(
+            stream=self.orders_stream, subject=self.orders_subject, consumer=self.orders_consumer,
+            dlq_stream=self.dlq_stream, dlq_subject=self.dlq_subject,
+            duplicate_window=self.duplicate_window_seconds,
+        )

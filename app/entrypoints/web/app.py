@@ -1,0 +1,35 @@
+"""The aiohttp application: routes, error handling and the service lifecycle."""
+
+import asyncio
+import contextlib
+from collections.abc import AsyncIterator
+
+from aiohttp import web
+
+from app.entrypoints.service import OrderService
+from app.entrypoints.web import health, order_api
+from app.entrypoints.web.app_keys import SERVICE
+from app.entrypoints.web.problems import problem_middleware
+
+MAX_BODY_BYTES = 1024 * 1024
+
+
+async def _service_lifecycle(app: web.Application) -> AsyncIterator[None]:
+    """Start the service in the background (so probes answer at once); stop it on cleanup."""
+    service = app[SERVICE]
+    starting = asyncio.create_task(service.start(), name="service-start")
+    yield
+    if not starting.done():
+        starting.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await starting
+    await service.stop()
+
+
+def create_app(service: OrderService) -> web.Application:
+    app = web.Application(middlewares=[problem_middleware], client_max_size=MAX_BODY_BYTES)
+    app[SERVICE] = service
+    app.cleanup_ctx.append(_service_lifecycle)
+    health.add_routes(app)
+    order_api.add_routes(app)
+    return app

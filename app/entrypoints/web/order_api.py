@@ -1,0 +1,41 @@
+"""JSON API for orders: ``GET /api/orders/{order_uid}``.
+
+The cached path is a dict lookup and a response built from ready bytes; a miss
+validates the uid and reads through to the database.
+"""
+
+import re
+
+from aiohttp import web
+
+from app.domain.model import ORDER_UID_PATTERN
+from app.entrypoints.web.app_keys import SERVICE
+from app.entrypoints.web.problems import problem
+from app.ports.order_repository import StorageUnavailable
+
+VALID_UID = re.compile(ORDER_UID_PATTERN)
+
+
+async def get_order(request: web.Request) -> web.Response:
+    order_uid = request.match_info["order_uid"]
+    service = request.app[SERVICE]
+    body = service.cache.get(order_uid)
+    if body is None:
+        if not VALID_UID.match(order_uid):
+            return problem(400, "Malformed order_uid",
+                           "order_uid is 1 to 64 characters of A-Z, a-z, 0-9, '_' and '-'",
+                           order_uid=order_uid)
+        if service.lookup is None:
+            return problem(503, "Starting", "the service is not ready yet")
+        try:
+            body = await service.lookup.load(order_uid)
+        except StorageUnavailable:
+            return problem(503, "Storage unavailable", "the order database cannot be reached; retry")
+        if body is None:
+            return problem(404, "Order not found", f"no order with order_uid {order_uid!r}",
+                           order_uid=order_uid)
+    return web.Response(body=body, content_type="application/json")
+
+
+def add_routes(app: web.Application) -> None:
+    app.router.add_get("/api/orders/{order_uid}", get_order, name="api-order")

@@ -1,0 +1,37 @@
+"""What the use cases need from durable order storage."""
+
+from collections.abc import AsyncIterator, Sequence
+from enum import Enum
+from typing import Protocol
+
+from app.domain.document import SerializedOrder
+
+
+class SaveOutcome(Enum):
+    """What happened to one order of a saved batch."""
+
+    STORED = "stored"          # new, now committed
+    DUPLICATE = "duplicate"    # already stored with the same content
+    CONFLICT = "conflict"      # already stored with different content; first version kept
+
+
+class StorageUnavailable(Exception):
+    """The store cannot be reached or timed out: a transient failure, retry later."""
+
+
+class OrderNotStorable(Exception):
+    """The store refused this batch for its content, not for being down."""
+
+
+class OrderRepository(Protocol):
+    async def save(self, orders: Sequence[SerializedOrder]) -> dict[str, SaveOutcome]:
+        """Store the batch in one transaction; orders must have distinct uids."""
+
+    async def get_json(self, order_uid: str) -> bytes | None:
+        """The order's JSON document, or None when it is not stored."""
+
+    def recent_json(self, limit: int) -> AsyncIterator[tuple[str, bytes]]:
+        """The ``limit`` most recently stored orders, oldest of them first."""
+
+    async def ping(self) -> None:
+        """Return when the store answers; raise StorageUnavailable otherwise."""
