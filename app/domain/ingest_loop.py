@@ -58,7 +58,12 @@ class IngestLoop:
             return
         if not messages:
             return
-        report = await self._ingest(messages)
+        try:
+            report = await self._ingest(messages)
+        except Exception:  # a bug must not stop ingest: the batch is redelivered after ack_wait
+            log.exception("ingest of a batch of %d failed", len(messages))
+            await self._pause(self._fetch_timeout)
+            return
         self._on_batch(report, len(messages))
         if report.storage_unavailable:
             await self._wait_for_storage()

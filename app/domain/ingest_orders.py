@@ -2,8 +2,8 @@
 
 Valid orders of a batch are saved in one transaction and acked only after the
 commit. Bad messages and conflicting versions are dead-lettered, then
-terminated. When storage is down every valid message is naked with a growing
-delay and the report says so, so the caller can stop fetching until it is back.
+terminated. When storage is down every unsettled valid message is naked with a
+growing delay and the report says so, so the caller can stop fetching.
 """
 
 from collections.abc import Sequence
@@ -18,6 +18,7 @@ from app.ports.order_repository import (
 )
 
 CONFLICT_REASON = "conflict: order_uid {uid} is already stored with different content"
+Wave = dict[str, tuple[OrderMessage, SerializedOrder]]
 
 
 def retry_delay(attempt: int, first: float = 0.5, most: float = 30.0) -> float:
@@ -29,19 +30,16 @@ def retry_delay(attempt: int, first: float = 0.5, most: float = 30.0) -> float:
 class BatchReport:
     """What one batch came to; the caller turns it into metrics and pacing."""
 
-    stored: int = 0
+    stored_orders: list[SerializedOrder] = field(default_factory=list)  # newly stored, in order
     duplicates: int = 0
     conflicts: int = 0
     dead_lettered: dict[str, int] = field(default_factory=dict)  # by kind of reason
     retried: int = 0
     storage_unavailable: bool = False
 
-
-@dataclass
-class _Sorted:
-    first: dict[str, tuple[OrderMessage, SerializedOrder]] = field(default_factory=dict)
-    repeats: list[tuple[OrderMessage, SerializedOrder]] = field(default_factory=list)
-    invalid: list[tuple[OrderMessage, str]] = field(default_factory=list)
+    @property
+    def stored(self) -> int:
+        return len(self.stored_orders)
 
 
 class IngestOrders:
@@ -54,81 +52,80 @@ class IngestOrders:
 
     async def __call__(self, messages: Sequence[OrderMessage]) -> BatchReport:
         report = BatchReport()
-        batch = _sort(messages)
-        for message, reason in batch.invalid:
+        waves, invalid = _sort(messages)
+        for message, reason in invalid:
             await self._dead_letter(message, reason, "invalid", report)
-        if not batch.first:
-            return report
-        try:
-            outcomes = await self._save(list(batch.first.values()))
-        except StorageUnavailable:
-            report.storage_unavailable = True
-            for message, _ in [*batch.first.values(), *batch.repeats]:
-                await self._retry(message, report)
-            return report
-        for uid, (message, order) in batch.first.items():
-            await self._settle(message, order, outcomes[uid], report)
-        for message, order in batch.repeats:
-            same = order.digest == batch.first[order.uid][1].digest
-            outcome = outcomes[order.uid]
-            if outcome is SaveOutcome.STORED or outcome is SaveOutcome.DUPLICATE:
-                outcome = SaveOutcome.DUPLICATE if same else SaveOutcome.CONFLICT
-            await self._settle(message, order, outcome, report)
+        for n, wave in enumerate(waves):
+            try:
+                outcomes = await self._save(list(wave.values()))
+            except StorageUnavailable:
+                report.storage_unavailable = True
+                for later in waves[n:]:
+                    for message, _ in later.values():
+                        await self._retry(message, report)
+                break
+            for uid, (message, order) in wave.items():
+                await self._settle(message, order, outcomes[uid], report)
         return report
 
-    async def _save(self, pending: list[tuple[OrderMessage, SerializedOrder]]) -> dict[str, SaveOutcome]:
+    async def _save(self, pending: list[tuple[OrderMessage, SerializedOrder]]) -> dict[str, object]:
         try:
             return await self._repository.save([order for _, order in pending])
         except OrderNotStorable as error:
             if len(pending) == 1:
-                return {pending[0][1].uid: error}  # type: ignore[dict-item]
+                return {pending[0][1].uid: error}
         # One order poisons the batch: store one at a time to find it.
-        outcomes: dict[str, SaveOutcome] = {}
-        for message, order in pending:
+        outcomes: dict[str, object] = {}
+        for _, order in pending:
             try:
                 outcomes.update(await self._repository.save([order]))
             except OrderNotStorable as error:
-                outcomes[order.uid] = error  # type: ignore[assignment]
+                outcomes[order.uid] = error
         return outcomes
 
-    async def _settle(self, message: OrderMessage, order: SerializedOrder, outcome, report: BatchReport) -> None:
+    async def _settle(self, message: OrderMessage, order: SerializedOrder, outcome: object,
+                      report: BatchReport) -> None:
         if isinstance(outcome, OrderNotStorable):
             await self._dead_letter(message, f"storage refused the order: {outcome}", "unstorable", report)
         elif outcome is SaveOutcome.CONFLICT:
-            await self._dead_letter(message, CONFLICT_REASON.format(uid=order.uid), "conflict", report)
-            report.conflicts += 1
+            if await self._dead_letter(message, CONFLICT_REASON.format(uid=order.uid), "conflict", report):
+                report.conflicts += 1
         else:
             if outcome is SaveOutcome.STORED:
-                report.stored += 1
+                report.stored_orders.append(order)
             else:
                 report.duplicates += 1
             self._cache.put(order.uid, order.json)
             await message.ack()
 
-    async def _dead_letter(self, message: OrderMessage, reason: str, kind: str, report: BatchReport) -> None:
+    async def _dead_letter(self, message: OrderMessage, reason: str, kind: str, report: BatchReport) -> bool:
         try:
             await self._dead_letters.dead_letter(message, reason)
         except DeadLetterUnavailable:
             await self._retry(message, report)
-            return
+            return False
         await message.term()
         report.dead_lettered[kind] = report.dead_lettered.get(kind, 0) + 1
+        return True
 
     async def _retry(self, message: OrderMessage, report: BatchReport) -> None:
         report.retried += 1
         await message.nak(retry_delay(message.delivery_attempt))
 
 
-def _sort(messages: Sequence[OrderMessage]) -> _Sorted:
-    batch = _Sorted()
+def _sort(messages: Sequence[OrderMessage]) -> tuple[list[Wave], list[tuple[OrderMessage, str]]]:
+    """Valid orders in waves of distinct uids (a uid's repeats go to later waves), and the invalid."""
+    waves: list[Wave] = []
+    invalid: list[tuple[OrderMessage, str]] = []
     for message in messages:
         try:
             order = serialize(parse_order(message.data))
         except InvalidOrder as error:
-            batch.invalid.append((message, error.reason))
+            invalid.append((message, error.reason))
             continue
-        if order.uid in batch.first:
-            batch.repeats.append((message, order))
-        else:
-            batch.first[order.uid] = (message, order)
-    return batch
+        wave = next((w for w in waves if order.uid not in w), None)
+        if wave is None:
+            wave = {}
+            waves.append(wave)
+        wave[order.uid] = (message, order)
+    return waves, invalid

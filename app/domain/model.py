@@ -21,7 +21,10 @@ OrderUid = Annotated[str, Field(pattern=ORDER_UID_PATTERN)]
 
 
 def _to_utc(value: datetime) -> datetime:
-    return value.astimezone(timezone.utc)
+    try:
+        return value.astimezone(timezone.utc)
+    except OverflowError:  # e.g. 0001-01-01T00:00:00+03:00 falls before year 1 in UTC
+        raise ValueError("is outside the years 1 to 9999 once converted to UTC") from None
 
 
 UtcDatetime = Annotated[AwareDatetime, AfterValidator(_to_utc)]
