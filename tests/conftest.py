@@ -16,7 +16,9 @@ import pytest
 
 from app.adapters.nats_server_process import NatsServerProcess
 from app.adapters.pgserver_postgres import PgserverPostgres
-from tests.servers import FAST_PG, create_database, drop_database, isolated_settings, migrated_template
+from tests.servers import (
+    FAST_PG, create_database, drop_database, isolated_settings, migrated_template, postgres_data_dir,
+)
 
 SAMPLE_PATH = Path(__file__).resolve().parents[2] / "shared" / "fixtures" / "order-sample.json"
 
@@ -36,12 +38,13 @@ def postgres_server_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[st
     if os.environ.get("DATABASE_URL"):
         yield os.environ["DATABASE_URL"]
         return
-    server = PgserverPostgres(tmp_path_factory.mktemp("pg") / "data", options=FAST_PG)
-    server.start()
-    try:
-        yield server.url
-    finally:
-        server.stop()
+    with postgres_data_dir() as data_dir:
+        server = PgserverPostgres(data_dir, options=FAST_PG)
+        server.start()
+        try:
+            yield server.url
+        finally:
+            server.stop()
 
 
 @pytest.fixture(scope="session")

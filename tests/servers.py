@@ -1,6 +1,11 @@
 """Real servers for the tests: embedded ones on free ports, or those named by env vars."""
 
+import shutil
+import tempfile
 import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
 from urllib.parse import urlsplit, urlunsplit
 
 import asyncpg
@@ -55,3 +60,14 @@ def isolated_settings(nats_url: str, database_url: str, **overrides) -> Settings
     )
     values.update(overrides)
     return Settings(_env_file=None, **values)
+
+
+@contextmanager
+def postgres_data_dir() -> Iterator[Path]:
+    """A data directory outside pytest's tmp tree, whose 0700 folders the postgres user cannot enter."""
+    base = Path(tempfile.mkdtemp(prefix="orders-pg-"))
+    base.chmod(0o755)
+    try:
+        yield base / "data"
+    finally:
+        shutil.rmtree(base, ignore_errors=True)

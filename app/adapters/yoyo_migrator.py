@@ -1,5 +1,7 @@
 """Schema migrations with yoyo-migrations (synchronous, over psycopg 3)."""
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 from yoyo import get_backend, read_migrations
@@ -21,25 +23,29 @@ class YoyoMigrator:
         self._database_url = database_url
         self._migrations_dir = migrations_dir
 
-    def _open(self):
-        return get_backend(_yoyo_url(self._database_url)), read_migrations(str(self._migrations_dir))
+    @contextmanager
+    def _backend(self) -> Iterator:
+        backend = get_backend(_yoyo_url(self._database_url))
+        try:
+            with backend.lock():
+                yield backend
+        finally:
+            backend.connection.close()
 
     def apply(self) -> list[str]:
         """Apply every pending migration; returns the ids applied."""
-        backend, migrations = self._open()
-        with backend.lock():
-            pending = backend.to_apply(migrations)
+        with self._backend() as backend:
+            pending = backend.to_apply(read_migrations(str(self._migrations_dir)))
             backend.apply_migrations(pending)
         return [m.id for m in pending]
 
     def rollback(self, count: int = 1) -> list[str]:
         """Roll back the ``count`` most recently applied migrations."""
-        backend, migrations = self._open()
-        with backend.lock():
-            applied = backend.to_rollback(migrations)[:count]
+        with self._backend() as backend:
+            applied = backend.to_rollback(read_migrations(str(self._migrations_dir)))[:count]
             backend.rollback_migrations(applied)
         return [m.id for m in applied]
 
     def pending(self) -> list[str]:
-        backend, migrations = self._open()
-        return [m.id for m in backend.to_apply(migrations)]
+        with self._backend() as backend:
+            return [m.id for m in backend.to_apply(read_migrations(str(self._migrations_dir)))]

@@ -11,11 +11,13 @@ async def healthz(request: web.Request) -> web.Response:
 
 
 async def readyz(request: web.Request) -> web.Response:
-    parts = await request.app[SERVICE].readiness()
+    service = request.app[SERVICE]
+    parts = await service.readiness()
+    cached = len(service.cache)
     failing = sorted(name for name, ok in parts.items() if not ok)
     if failing:
-        return problem(503, "Not ready", "failing: " + ", ".join(failing), checks=parts)
-    return web.json_response({"status": "ready", "checks": parts})
+        return problem(503, "Not ready", "failing: " + ", ".join(failing), checks=parts, cached_orders=cached)
+    return web.json_response({"status": "ready", "checks": parts, "cached_orders": cached})
 
 
 def add_routes(app: web.Application) -> None:

@@ -1,0 +1,44 @@
+"""Small async helpers shared by the end-to-end tests."""
+
+import asyncio
+from collections.abc import Awaitable, Callable
+
+import nats
+from nats.js.api import ConsumerConfig, DeliverPolicy
+
+from app.entrypoints.settings import Settings
+
+
+async def eventually(check: Callable[[], Awaitable[bool]], timeout: float = 20, what: str = "condition") -> None:
+    deadline = asyncio.get_running_loop().time() + timeout
+    while asyncio.get_running_loop().time() < deadline:
+        if await check():
+            return
+        await asyncio.sleep(0.05)
+    raise AssertionError(f"{what} did not hold within {timeout}s")
+
+
+async def dead_letters(nc: nats.NATS, settings: Settings, expected: int, timeout: float = 20) -> list:
+    """The messages in the DLQ stream, waiting until there are ``expected`` of them."""
+    js = nc.jetstream()
+
+    async def enough() -> bool:
+        try:
+            info = await js.stream_info(settings.dlq_stream)
+        except nats.js.errors.NotFoundError:
+            return False
+        return info.state.messages >= expected
+
+    await eventually(enough, timeout, f"{expected} dead letters")
+    sub = await js.pull_subscribe(
+        settings.dlq_subject, stream=settings.dlq_stream,
+        config=ConsumerConfig(deliver_policy=DeliverPolicy.ALL),
+    )
+    messages = await sub.fetch(expected, timeout=5)
+    await sub.unsubscribe()
+    return messages
+
+
+async def publish(nc: nats.NATS, settings: Settings, body: bytes, msg_id: str | None = None) -> None:
+    headers = {"Nats-Msg-Id": msg_id} if msg_id else None
+    await nc.jetstream().publish(settings.orders_subject, body, headers=headers)
