@@ -68,6 +68,10 @@ class PgOrderRepository:
             async for row in conn.cursor(SELECT_RECENT, limit, prefetch=2000):
                 yield row[0], order_json(document_from_row(row))
 
+    async def count(self) -> int:
+        async with self._connection() as conn:
+            return await conn.fetchval("SELECT count(*) FROM orders")
+
     async def ping(self) -> None:
         async with self._connection() as conn:
             await conn.fetchval("SELECT 1")

@@ -7,6 +7,7 @@ A stop request lets the batch in hand finish before the loop returns.
 
 import asyncio
 import logging
+import time
 from collections.abc import Callable
 
 from app.domain.ingest_orders import BatchReport, IngestOrders, retry_delay
@@ -26,7 +27,7 @@ class IngestLoop:
         repository: OrderRepository,
         batch_size: int = 500,
         fetch_timeout: float = 1.0,
-        on_batch: Callable[[BatchReport, int], None] = lambda report, size: None,
+        on_batch: Callable[[BatchReport, int, float], None] = lambda report, size, seconds: None,
     ) -> None:
         self._source = source
         self._ingest = ingest
@@ -58,13 +59,14 @@ class IngestLoop:
             return
         if not messages:
             return
+        started = time.perf_counter()
         try:
             report = await self._ingest(messages)
         except Exception:  # a bug must not stop ingest: the batch is redelivered after ack_wait
             log.exception("ingest of a batch of %d failed", len(messages))
             await self._pause(self._fetch_timeout)
             return
-        self._on_batch(report, len(messages))
+        self._on_batch(report, len(messages), time.perf_counter() - started)
         if report.storage_unavailable:
             await self._wait_for_storage()
 

@@ -11,14 +11,26 @@ from dependency_injector import containers, providers
 
 from app.adapters.jetstream_dead_letter_sink import JetStreamDeadLetterSink
 from app.adapters.jetstream_order_source import JetStreamOrderSource
+from app.adapters.jetstream_order_publisher import JetStreamOrderPublisher
 from app.adapters.memory_order_cache import MemoryOrderCache
+from app.adapters.memory_order_feed import MemoryOrderFeed
+from app.adapters.prometheus_metrics import PrometheusMetrics
 from app.adapters.pg_order_repository import PgOrderRepository
 from app.adapters.yoyo_migrator import YoyoMigrator
 from app.domain.ingest_loop import IngestLoop
-from app.domain.ingest_orders import IngestOrders
+from app.domain.ingest_orders import BatchReport, IngestOrders
 from app.domain.order_lookup import OrderLookup, WarmUpCache
 from app.entrypoints import connections
 from app.entrypoints.settings import Settings
+
+
+def batch_observer(metrics: PrometheusMetrics, feed: MemoryOrderFeed):
+    """The ingest loop's ``on_batch``: metrics, then live listeners."""
+    def observe(report: BatchReport, size: int, seconds: float) -> None:
+        metrics.record_batch(report, size, seconds)
+        if report.stored_orders:
+            feed.announce(report.stored_orders)
+    return observe
 
 
 class Container(containers.DeclarativeContainer):
@@ -35,10 +47,15 @@ class Container(containers.DeclarativeContainer):
 
     migrator = providers.Singleton(YoyoMigrator, database_url=settings.provided.database_url)
     cache = providers.Singleton(MemoryOrderCache, max_orders=settings.provided.cache_max_orders)
+    feed = providers.Singleton(MemoryOrderFeed)
+    metrics = providers.Singleton(PrometheusMetrics, cache=cache)
     repository = providers.Singleton(PgOrderRepository, pool=db_pool)
     dead_letters = providers.Singleton(
         JetStreamDeadLetterSink, js=jetstream, subject=settings.provided.dlq_subject,
         source_stream=settings.provided.orders_stream,
+    )
+    publisher = providers.Singleton(
+        JetStreamOrderPublisher, js=jetstream, subject=settings.provided.orders_subject,
     )
     source = providers.Singleton(
         JetStreamOrderSource, js=jetstream, stream=settings.provided.orders_stream,
@@ -53,4 +70,5 @@ class Container(containers.DeclarativeContainer):
     ingest_loop = providers.Singleton(
         IngestLoop, source=source, ingest=ingest, repository=repository,
         batch_size=settings.provided.ingest_batch_size,
+        on_batch=providers.Callable(batch_observer, metrics, feed),
     )

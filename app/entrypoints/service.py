@@ -9,12 +9,14 @@ import asyncio
 import inspect
 import logging
 from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
 from typing import Any
 
 from app.adapters.jetstream_topology import ensure_topology
 from app.domain.ingest_loop import IngestLoop
 from app.domain.order_lookup import OrderLookup
 from app.entrypoints.container import Container
+from app.ports.order_publisher import OrderPublisher
 from app.ports.order_repository import StorageUnavailable
 
 log = logging.getLogger(__name__)
@@ -37,6 +39,15 @@ async def retry(what: str, step: Callable[[], Awaitable[Any]], most: float = 5.0
             delay = min(delay * 2, most)
 
 
+@dataclass
+class ServiceStats:
+    """Totals refreshed in the background (``None`` until first read)."""
+
+    stored: int | None = None
+    dead_lettered: int | None = None
+    pending: int | None = None
+
+
 class OrderService:
     """The running service: its wired parts and its readiness."""
 
@@ -44,12 +55,17 @@ class OrderService:
         self.container = container
         self.settings = container.settings()
         self.cache = container.cache()
+        self.feed = container.feed()
+        self.metrics = container.metrics()
+        self.stats = ServiceStats()
+        self.publisher: OrderPublisher | None = None
         self.lookup: OrderLookup | None = None
         self.ingest_loop: IngestLoop | None = None
         self.migrated = False
         self.warmed_orders: int | None = None
         self.ready = asyncio.Event()
         self._loop_task: asyncio.Task | None = None
+        self._stats_task: asyncio.Task | None = None
 
     async def start(self) -> None:
         c = self.container
@@ -61,6 +77,7 @@ class OrderService:
         js = await resolve(c.jetstream)
         await retry("JetStream setup", lambda: ensure_topology(js, self.settings.jetstream_names()))
         self.lookup = await resolve(c.lookup)
+        self.publisher = await resolve(c.publisher)
         warm_up = await resolve(c.warm_up)
         self.warmed_orders = await retry("cache warm-up", warm_up)
         log.info("cache warmed with %d orders", self.warmed_orders)
@@ -68,11 +85,14 @@ class OrderService:
         await retry("consumer subscription", source.start)
         self.ingest_loop = await resolve(c.ingest_loop)
         self._loop_task = asyncio.create_task(self.ingest_loop.run(), name="ingest-loop")
+        self._stats_task = asyncio.create_task(self._refresh_stats(), name="stats")
         self.ready.set()
         log.info("ready")
 
     async def stop(self) -> None:
         """Stop fetching, let the batch in hand finish, then close connections."""
+        if self._stats_task is not None:
+            self._stats_task.cancel()
         if self.ingest_loop is not None and self._loop_task is not None:
             self.ingest_loop.stop()
             try:
@@ -96,6 +116,20 @@ class OrderService:
             parts["nats"] = (await resolve(self.container.nats_client)).is_connected
             parts["database"] = await self._database_answers()
         return parts
+
+    async def _refresh_stats(self, every: float = 2.0) -> None:
+        """Totals that are costly to read per request: stored, dead-lettered, consumer lag."""
+        c = self.container
+        repository, source, js = await resolve(c.repository), await resolve(c.source), await resolve(c.jetstream)
+        while True:
+            try:
+                self.stats.stored = await repository.count()
+                self.stats.dead_lettered = (await js.stream_info(self.settings.dlq_stream)).state.messages
+                self.stats.pending = await source.pending()
+                self.metrics.pending.set(self.stats.pending)
+            except Exception as error:  # noqa: BLE001 - stats are best effort; readiness reports outages
+                log.debug("stats refresh failed: %s", error)
+            await asyncio.sleep(every)
 
     async def _database_answers(self) -> bool:
         repository = await resolve(self.container.repository)

@@ -33,5 +33,8 @@ class OrderRepository(Protocol):
     def recent_json(self, limit: int) -> AsyncIterator[tuple[str, bytes]]:
         """The ``limit`` most recently stored orders, oldest of them first."""
 
+    async def count(self) -> int:
+        """How many orders are stored."""
+
     async def ping(self) -> None:
         """Return when the store answers; raise StorageUnavailable otherwise."""

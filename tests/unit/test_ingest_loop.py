@@ -30,7 +30,7 @@ class Rig:
         ingest = IngestOrders(self.repository, self.cache, self.dead_letters)
         self.loop = IngestLoop(
             self.source, ingest, self.repository, batch_size=7, fetch_timeout=FETCH_TIMEOUT,
-            on_batch=lambda report, size: self.reports.append((report, size)),
+            on_batch=lambda report, size, seconds: self.reports.append((report, size)),
         )
 
     async def stop(self, task: asyncio.Task) -> None:

@@ -7,7 +7,7 @@ from collections.abc import AsyncIterator
 from aiohttp import web
 
 from app.entrypoints.service import OrderService
-from app.entrypoints.web import health, order_api
+from app.entrypoints.web import health, metrics, order_api
 from app.entrypoints.web.app_keys import SERVICE
 from app.entrypoints.web.problems import problem_middleware
 
@@ -27,9 +27,10 @@ async def _service_lifecycle(app: web.Application) -> AsyncIterator[None]:
 
 
 def create_app(service: OrderService) -> web.Application:
-    app = web.Application(middlewares=[problem_middleware], client_max_size=MAX_BODY_BYTES)
+    app = web.Application(middlewares=[metrics.timing_middleware, problem_middleware], client_max_size=MAX_BODY_BYTES)
     app[SERVICE] = service
     app.cleanup_ctx.append(_service_lifecycle)
     health.add_routes(app)
     order_api.add_routes(app)
+    metrics.add_routes(app)
     return app
