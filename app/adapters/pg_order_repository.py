@@ -64,6 +64,8 @@ class PgOrderRepository:
         return None if row is None else order_json(document_from_row(row))
 
     async def recent_json(self, limit: int) -> AsyncIterator[tuple[str, bytes]]:
+        if limit <= 0:
+            return
         async with self._connection() as conn, conn.transaction(readonly=True):
             async for row in conn.cursor(SELECT_RECENT, limit, prefetch=2000):
                 yield row[0], order_json(document_from_row(row))
