@@ -16,11 +16,11 @@ import pytest
 
 from app.adapters.nats_server_process import NatsServerProcess
 from app.adapters.pgserver_postgres import PgserverPostgres
+from tests.sample_order import SAMPLE_PATH
 from tests.servers import (
     FAST_PG, create_database, drop_database, isolated_settings, migrated_template, postgres_data_dir,
 )
 
-SAMPLE_PATH = Path(__file__).resolve().parents[2] / "shared" / "fixtures" / "order-sample.json"
 
 
 @pytest.fixture(scope="session")

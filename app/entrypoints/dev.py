@@ -19,14 +19,11 @@ from app.entrypoints.runner import run_service
 from app.entrypoints.service import OrderService, resolve
 from app.entrypoints.settings import Settings
 
-SAMPLE_PATHS = (Path("../shared/fixtures/order-sample.json"), Path(__file__).parent / "order-sample.json")
+SAMPLE_PATH = Path(__file__).parent / "order-sample.json"  # a copy of the shared canonical sample
 
 
 def sample_order() -> bytes:
-    for path in SAMPLE_PATHS:
-        if path.exists():
-            return path.read_bytes()
-    raise FileNotFoundError("order-sample.json")
+    return SAMPLE_PATH.read_bytes()
 
 
 async def publish_samples(service: OrderService, count: int = 300) -> None:

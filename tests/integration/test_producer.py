@@ -14,6 +14,7 @@ import pytest
 import pytest_asyncio
 from nats.js import JetStreamContext
 
+from tests.sample_order import SAMPLE_PATH
 from app.adapters.jetstream_order_publisher import JetStreamOrderPublisher
 from app.adapters.nats_server_process import NatsServerProcess
 from app.domain.validation import InvalidOrder, parse_order
@@ -21,7 +22,7 @@ from app.entrypoints.producer import Message, file_messages, generated_messages,
 from app.ports.order_publisher import PublishFailed
 
 pytestmark = pytest.mark.asyncio
-SAMPLE = Path("/work/shared/fixtures/order-sample.json")
+SAMPLE = SAMPLE_PATH
 SUBJECT = "orders.new"
 
 

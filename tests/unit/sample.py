@@ -2,13 +2,12 @@
 
 import copy
 import json
-from pathlib import Path
 from typing import Any
 
 from app.domain.document import SerializedOrder, serialize
 from app.domain.validation import parse_order
+from tests.sample_order import SAMPLE_PATH
 
-SAMPLE_PATH = Path(__file__).resolve().parents[3] / "shared/fixtures/order-sample.json"
 _SAMPLE: dict[str, Any] = json.loads(SAMPLE_PATH.read_bytes())
 
 

@@ -7,10 +7,11 @@ from pathlib import Path
 
 import pytest
 
+from tests.sample_order import SAMPLE_PATH
 from app.domain.order_factory import OrderFactory
 from app.domain.validation import InvalidOrder, parse_order
 
-SAMPLE = Path("/work/shared/fixtures/order-sample.json")
+SAMPLE = SAMPLE_PATH
 NOW = datetime(2024, 5, 17, 12, 0, tzinfo=timezone.utc)
 # The field path (or "" for the whole message) each kind of invalid message must be rejected for.
 EXPECTED_PATH = {
