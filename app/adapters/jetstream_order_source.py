@@ -1,8 +1,8 @@
 """OrderMessageSource over a JetStream durable pull consumer (nats-py)."""
 
+import asyncio
 from collections.abc import Mapping, Sequence
 
-import nats.errors
 from nats.aio.msg import Msg
 from nats.js import JetStreamContext
 
@@ -50,7 +50,7 @@ class JetStreamOrderSource:
             raise RuntimeError("start() the source before fetching")
         try:
             msgs = await self._subscription.fetch(max_messages, timeout=timeout)
-        except nats.errors.TimeoutError:
+        except asyncio.TimeoutError:  # nats-py raises its own subclass, and sometimes the bare one
             return []
         return [JetStreamOrderMessage(m) for m in msgs]
 
