@@ -2,9 +2,11 @@
 
 The dead letter keeps the original bytes and headers and adds the reason
 (``Orders-Error``), the original stream sequence and subject. Its
-``Nats-Msg-Id`` is derived from the original's sequence, so publishing it
-again after a crash stores it only once.
+``Nats-Msg-Id`` is derived from the original's sequence and bytes, so
+publishing it again after a crash stores it only once.
 """
+
+import hashlib
 
 import nats.errors
 import nats.js.errors
@@ -34,7 +36,10 @@ class JetStreamDeadLetterSink:
         headers[ERROR_HEADER] = _one_line(reason)
         headers[SEQUENCE_HEADER] = str(message.stream_sequence)
         headers[SUBJECT_HEADER] = message.subject
-        headers["Nats-Msg-Id"] = f"{self._source_stream}:{message.stream_sequence}"
+        # Same message again (after a crash) → same id → stored once; the digest keeps a
+        # recreated stream's reused sequence numbers from passing for duplicates.
+        digest = hashlib.blake2b(message.data, digest_size=8).hexdigest()
+        headers["Nats-Msg-Id"] = f"{self._source_stream}:{message.stream_sequence}:{digest}"
         try:
             await self._js.publish(self._subject, message.data, timeout=self._timeout, headers=headers)
         except (nats.errors.Error, nats.js.errors.Error, TimeoutError) as error:
