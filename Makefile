@@ -16,7 +16,20 @@ run: $(STAMP)
 	$(BIN)/orders dev
 
 test: $(STAMP)
+	sh scripts/ensure-chromium.sh
 	$(BIN)/python -m pytest
 
 clean:
 	rm -rf $(VENV) .data
+
+# `make bench`: measure the service against ceilings taken on this machine in the same run;
+# writes docs/benchmarks.md and fails if a target is missed (see that file).
+BENCH_STAMP := $(VENV)/.bench-installed
+
+$(BENCH_STAMP): $(STAMP) pyproject.toml
+	$(BIN)/python -m pip install --quiet -e '.[bench]'
+	touch $(BENCH_STAMP)
+
+.PHONY: bench
+bench: $(BENCH_STAMP)
+	$(BIN)/python -m bench

@@ -15,7 +15,7 @@ from app.adapters.pg_order_columns import (
     document_from_row, select_documents, unnest_insert,
 )
 from app.domain.document import SerializedOrder, order_json
-from app.domain.model import Delivery, Item, Order, Payment
+from app.domain.model import INT64_MAX, Delivery, Item, Order, Payment
 from app.ports.order_repository import OrderNotStorable, SaveOutcome, StorageUnavailable
 
 INSERT_ORDERS = unnest_insert("orders", Order, ORDER_COLUMNS, {"content_sha256": "bytea"}) + (
@@ -29,6 +29,20 @@ SELECT_ONE = select_documents("o.order_uid = $1", "o.id")
 SELECT_RECENT = select_documents(
     "o.id >= (SELECT coalesce(min(id), 0) FROM (SELECT id FROM orders ORDER BY id DESC LIMIT $1) r)", "o.id"
 )
+
+
+def _page_query(by_customer: bool, by_track: bool) -> str:
+    """Newest first below ``$1``; one statement per filter combination so each plan can use its index."""
+    where = ["o.id < $1"]
+    if by_customer:
+        where.append(f"o.customer_id = ${len(where) + 1}")
+    if by_track:
+        where.append(f"o.track_number = ${len(where) + 1}")
+    query = select_documents(" AND ".join(where), f"o.id DESC LIMIT ${len(where) + 1}")
+    return "SELECT o.id, " + query.removeprefix("SELECT ")  # the id leads; the document follows
+
+
+SELECT_PAGES = {(c, t): _page_query(c, t) for c in (False, True) for t in (False, True)}
 
 # SQLSTATE classes that say "the content is wrong", not "the server is away":
 # data exception, integrity violation, program limit exceeded.
@@ -69,6 +83,15 @@ class PgOrderRepository:
         async with self._connection() as conn, conn.transaction(readonly=True):
             async for row in conn.cursor(SELECT_RECENT, limit, prefetch=2000):
                 yield row[0], order_json(document_from_row(row))
+
+    async def list_json(self, limit: int, before_id: int | None = None, customer_id: str | None = None,
+                        track_number: str | None = None) -> list[tuple[int, bytes]]:
+        query = SELECT_PAGES[customer_id is not None, track_number is not None]
+        args = [INT64_MAX if before_id is None else before_id]
+        args += [value for value in (customer_id, track_number) if value is not None]
+        async with self._connection() as conn:
+            rows = await conn.fetch(query, *args, limit)
+        return [(row[0], order_json(document_from_row(tuple(row)[1:]))) for row in rows]
 
     async def count(self) -> int:
         async with self._connection() as conn:

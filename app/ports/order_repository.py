@@ -33,6 +33,13 @@ class OrderRepository(Protocol):
     def recent_json(self, limit: int) -> AsyncIterator[tuple[str, bytes]]:
         """The ``limit`` most recently stored orders, oldest of them first."""
 
+    async def list_json(self, limit: int, before_id: int | None = None, customer_id: str | None = None,
+                        track_number: str | None = None) -> list[tuple[int, bytes]]:
+        """Up to ``limit`` orders stored before ``before_id``, newest first, as (id, JSON) pairs.
+
+        ``id`` is the storage sequence number (higher is newer); the filters are exact matches.
+        """
+
     async def count(self) -> int:
         """How many orders are stored."""
 

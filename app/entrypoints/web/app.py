@@ -8,6 +8,8 @@ from aiohttp import web
 
 from app.entrypoints.service import OrderService
 from app.entrypoints.web import health, metrics, order_api
+from app.entrypoints.web import live_events, pages, security_headers
+from app.entrypoints.web import openapi, swagger
 from app.entrypoints.web.app_keys import SERVICE
 from app.entrypoints.web.problems import problem_middleware
 
@@ -32,5 +34,10 @@ def create_app(service: OrderService) -> web.Application:
     app.cleanup_ctx.append(_service_lifecycle)
     health.add_routes(app)
     order_api.add_routes(app)
+    openapi.add_routes(app)
+    swagger.add_routes(app)
     metrics.add_routes(app)
+    pages.setup(app)
+    live_events.add_routes(app)
+    security_headers.install(app)
     return app

@@ -1,7 +1,8 @@
-"""JSON API for orders: ``GET /api/orders/{order_uid}``.
+"""JSON API for orders: ``GET /api/orders/{order_uid}``, and the routes of the whole order API.
 
 The cached path is a dict lookup and a response built from ready bytes; a miss
-validates the uid and reads through to the database.
+validates the uid and reads through to the database. The listing and the
+submission live in ``api_listing.py`` and ``api_submit.py``.
 """
 
 import re
@@ -9,6 +10,8 @@ import re
 from aiohttp import web
 
 from app.domain.model import ORDER_UID_PATTERN
+from app.entrypoints.web.api_listing import list_orders
+from app.entrypoints.web.api_submit import submit_order
 from app.entrypoints.web.app_keys import SERVICE
 from app.entrypoints.web.problems import problem
 from app.ports.order_repository import StorageUnavailable
@@ -21,7 +24,7 @@ async def get_order(request: web.Request) -> web.Response:
     service = request.app[SERVICE]
     body = service.cache.get(order_uid)
     if body is None:
-        if not VALID_UID.match(order_uid):
+        if not VALID_UID.fullmatch(order_uid):
             return problem(400, "Malformed order_uid",
                            "order_uid is 1 to 64 characters of A-Z, a-z, 0-9, '_' and '-'",
                            order_uid=order_uid)
@@ -38,4 +41,8 @@ async def get_order(request: web.Request) -> web.Response:
 
 
 def add_routes(app: web.Application) -> None:
+    orders = app.router.add_resource("/api/orders", name="api-orders")
+    orders.add_route("HEAD", list_orders)
+    orders.add_route("GET", list_orders)
+    orders.add_route("POST", submit_order)
     app.router.add_get("/api/orders/{order_uid}", get_order, name="api-order")

@@ -1,0 +1,79 @@
+"""The pages in a real browser: headless Debian Chromium (Playwright) against ``orders serve``.
+
+Needs /usr/bin/chromium (``scripts/ensure-chromium.sh``, run by ``make test``);
+skipped when it is missing.
+"""
+
+from collections.abc import AsyncIterator
+from pathlib import Path
+
+import orjson
+import pytest
+from playwright.async_api import Page, expect
+
+from app.domain.order_factory import OrderFactory
+from tests.e2e.browser import CHROMIUM, chromium
+from tests.e2e.helpers import eventually, publish
+from tests.e2e.service_process import ServiceProcess
+
+pytestmark = pytest.mark.skipif(not CHROMIUM.exists(), reason=f"{CHROMIUM} is missing: run scripts/ensure-chromium.sh")
+WAIT_MS = 20_000
+
+
+@pytest.fixture
+async def service(settings, tmp_path: Path) -> AsyncIterator[ServiceProcess]:
+    process = ServiceProcess(settings, tmp_path / "service.log")
+    process.start()
+    try:
+        await process.wait_ready(60)
+        yield process
+    finally:
+        process.kill()
+
+
+@pytest.fixture
+async def page(service: ServiceProcess) -> AsyncIterator[tuple[Page, list[str]]]:
+    """A browser page and the console messages and page errors it collects."""
+    messages: list[str] = []
+    async with chromium() as browser:
+        page = await browser.new_page(viewport={"width": 1280, "height": 800})
+        page.set_default_timeout(WAIT_MS)
+        page.on("console", lambda message: messages.append(f"{message.type}: {message.text}"))
+        page.on("pageerror", lambda error: messages.append(f"pageerror: {error}"))
+        yield page, messages
+
+
+async def stored(service: ServiceProcess, uid: str) -> None:
+    async def served() -> bool:
+        return (await service.get(f"/api/orders/{uid}"))[0] == 200
+    await eventually(served, what=uid)
+
+
+async def test_a_person_finds_an_order_and_sees_new_ones_arrive(service, page, nc, settings, sample) -> None:
+    page, messages = page
+    await publish(nc, settings, orjson.dumps(sample), sample["order_uid"])
+    await stored(service, sample["order_uid"])
+
+    await page.goto(service.base_url + "/")
+    await page.fill("#search-uid", sample["order_uid"])
+    await page.click("form.search button[type=submit]")
+    await page.wait_for_url(f"**/orders/{sample['order_uid']}")
+    table = await page.text_content("table.items")
+    assert "Mascaras" in table and "453 USD" in table and "317 USD" in table
+
+    await page.goto(service.base_url + "/")
+    await page.wait_for_selector('#live-status[data-state="on"]')
+    await page.evaluate("window.notReloaded = true")
+    new = OrderFactory(seed=99).order()
+    await publish(nc, settings, orjson.dumps(new), new["order_uid"])
+    await page.wait_for_selector(f'#recent-orders a[href="/orders/{new["order_uid"]}"]')
+    assert await page.evaluate("window.notReloaded") is True
+    await expect(page.locator('[data-stat="stored"]')).to_have_text("2", timeout=WAIT_MS)
+    assert not [m for m in messages if m.startswith(("error", "pageerror"))], messages
+
+    response = await page.goto(service.base_url + "/orders/not%20an%20order!")
+    assert response is not None and response.status == 400
+    assert await page.is_visible("#search-uid")
+    assert "not an order number" in await page.text_content("h1")
+
+    assert not [m for m in messages if "Content Security Policy" in m or "Content-Security-Policy" in m], messages
