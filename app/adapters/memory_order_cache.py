@@ -24,6 +24,10 @@ class MemoryOrderCache:
         self.hits += 1
         return body
 
+    def peek(self, order_uid: str) -> bytes | None:
+        """Look without counting a hit or a miss or refreshing recency (for polling)."""
+        return self._orders.get(order_uid)
+
     def put(self, order_uid: str, body: bytes) -> None:
         self._orders[order_uid] = body
         self._orders.move_to_end(order_uid)

@@ -75,7 +75,7 @@ async def _wait_until_stored(service: OrderService, uid: str, wait: float) -> by
     deadline = asyncio.get_running_loop().time() + wait
     while asyncio.get_running_loop().time() < deadline:
         await asyncio.sleep(POLL_SECONDS)
-        body = service.cache.get(uid)
+        body = service.cache.peek(uid)  # polling must not skew hit/miss counts
         if body is not None:
             return body
     return await _stored_version(service, uid)
