@@ -8,18 +8,27 @@ from nats.js import JetStreamContext
 
 
 class JetStreamOrderMessage:
-    """One JetStream delivery, seen through the OrderMessage port."""
+    """One JetStream delivery, seen through the OrderMessage port.
 
-    __slots__ = ("_msg", "data", "subject", "headers", "stream_sequence", "delivery_attempt")
+    The sequence and delivery count are parsed from the reply subject only
+    when asked for (dead letters and retries), not for every message.
+    """
+
+    __slots__ = ("_msg", "data", "subject", "headers")
 
     def __init__(self, msg: Msg) -> None:
-        meta = msg.metadata
         self._msg = msg
         self.data: bytes = msg.data
         self.subject: str = msg.subject
         self.headers: Mapping[str, str] = msg.headers or {}
-        self.stream_sequence: int = meta.sequence.stream
-        self.delivery_attempt: int = meta.num_delivered
+
+    @property
+    def stream_sequence(self) -> int:
+        return self._msg.metadata.sequence.stream
+
+    @property
+    def delivery_attempt(self) -> int:
+        return self._msg.metadata.num_delivered
 
     async def ack(self) -> None:
         await self._msg.ack()

@@ -28,14 +28,6 @@ def sql_type(model: type, column: str) -> str:
     return "text"
 
 
-def unnest_insert(table: str, model: type, columns: tuple[str, ...], extra: dict[str, str]) -> str:
-    """``INSERT … SELECT * FROM unnest($1::type[], …)``: one statement for a whole batch."""
-    names = [*columns, *extra]
-    types = [sql_type(model, c) for c in columns] + list(extra.values())
-    arrays = ", ".join(f"${n}::{t}[]" for n, t in enumerate(types, start=1))
-    return f"INSERT INTO {table} ({', '.join(names)}) SELECT * FROM unnest({arrays})"
-
-
 def select_documents(where: str, order_by: str) -> str:
     """One row per order: its columns, then one array per item column."""
     item_arrays = ", ".join(f"array_agg(i.{c} ORDER BY i.position)" for c in ITEM_COLUMNS)

@@ -1,6 +1,6 @@
 """OrderRepository on PostgreSQL through an asyncpg pool.
 
-A batch is written in one transaction with one ``unnest`` insert per table;
+A batch is written by one statement (``pg_order_batch_insert``);
 ``ON CONFLICT DO NOTHING`` plus a content digest makes writes idempotent by
 ``order_uid`` and tells a redelivery (same digest) from a conflict.
 """
@@ -10,20 +10,12 @@ from contextlib import asynccontextmanager
 
 import asyncpg
 
-from app.adapters.pg_order_columns import (
-    DELIVERY_COLUMNS, ITEM_COLUMNS, ORDER_COLUMNS, PAYMENT_COLUMNS,
-    document_from_row, select_documents, unnest_insert,
-)
+from app.adapters.pg_order_batch_insert import INSERT_BATCH
+from app.adapters.pg_order_columns import document_from_row, select_documents
 from app.domain.document import SerializedOrder, order_json
-from app.domain.model import INT64_MAX, Delivery, Item, Order, Payment
+from app.domain.model import INT64_MAX
 from app.ports.order_repository import OrderNotStorable, SaveOutcome, StorageUnavailable
 
-INSERT_ORDERS = unnest_insert("orders", Order, ORDER_COLUMNS, {"content_sha256": "bytea"}) + (
-    " ON CONFLICT (order_uid) DO NOTHING RETURNING order_uid"
-)
-INSERT_DELIVERIES = unnest_insert("deliveries", Delivery, DELIVERY_COLUMNS, {"order_uid": "text"})
-INSERT_PAYMENTS = unnest_insert("payments", Payment, PAYMENT_COLUMNS, {"order_uid": "text"})
-INSERT_ITEMS = unnest_insert("items", Item, ITEM_COLUMNS, {"order_uid": "text", "position": "integer"})
 SELECT_DIGESTS = "SELECT order_uid, content_sha256 FROM orders WHERE order_uid = ANY($1::text[])"
 SELECT_ONE = select_documents("o.order_uid = $1", "o.id")
 SELECT_RECENT = select_documents(
@@ -56,20 +48,17 @@ class PgOrderRepository:
         self._pool = pool
 
     async def save(self, orders: Sequence[SerializedOrder]) -> dict[str, SaveOutcome]:
+        batch = b"[" + b",".join(o.json for o in orders) + b"]"
         async with self._connection() as conn, conn.transaction():
-            inserted = {r[0] for r in await conn.fetch(INSERT_ORDERS, *_order_arrays(orders))}
-            new = [o for o in orders if o.uid in inserted]
-            if new:
-                await conn.execute(INSERT_DELIVERIES, *_nested_arrays(new, "delivery", DELIVERY_COLUMNS))
-                await conn.execute(INSERT_PAYMENTS, *_nested_arrays(new, "payment", PAYMENT_COLUMNS))
-                await conn.execute(INSERT_ITEMS, *_item_arrays(new))
-            outcomes = {uid: SaveOutcome.STORED for uid in inserted}
-            seen = [o for o in orders if o.uid not in inserted]
-            if seen:
-                stored = dict(await conn.fetch(SELECT_DIGESTS, [o.uid for o in seen]))
-                for order in seen:
-                    same = stored.get(order.uid) == order.digest
-                    outcomes[order.uid] = SaveOutcome.DUPLICATE if same else SaveOutcome.CONFLICT
+            rows = await conn.fetch(INSERT_BATCH, batch.decode(), [o.digest for o in orders])
+            outcomes = {uid: _outcome(stored, same) for uid, stored, same in rows}
+            unseen = [uid for uid, outcome in outcomes.items() if outcome is None]
+            if unseen:  # committed by another writer after this statement's snapshot
+                stored = dict(await conn.fetch(SELECT_DIGESTS, unseen))
+                digests = {o.uid: o.digest for o in orders}
+                for uid in unseen:
+                    same = stored.get(uid) == digests[uid]
+                    outcomes[uid] = SaveOutcome.DUPLICATE if same else SaveOutcome.CONFLICT
         return outcomes
 
     async def get_json(self, order_uid: str) -> bytes | None:
@@ -115,17 +104,9 @@ class PgOrderRepository:
             raise StorageUnavailable(f"{type(error).__name__}: {error}") from error
 
 
-def _order_arrays(orders: Sequence[SerializedOrder]) -> list[list]:
-    columns = [[getattr(o.order, c) for o in orders] for c in ORDER_COLUMNS]
-    return [*columns, [o.digest for o in orders]]
-
-
-def _nested_arrays(orders: Sequence[SerializedOrder], part: str, names: tuple[str, ...]) -> list[list]:
-    parts = [getattr(o.order, part) for o in orders]
-    return [*([getattr(p, c) for p in parts] for c in names), [o.uid for o in orders]]
-
-
-def _item_arrays(orders: Sequence[SerializedOrder]) -> list[list]:
-    rows = [(o.uid, n, item) for o in orders for n, item in enumerate(o.order.items)]
-    columns = [[getattr(item, c) for _, _, item in rows] for c in ITEM_COLUMNS]
-    return [*columns, [uid for uid, _, _ in rows], [n for _, n, _ in rows]]
+def _outcome(stored: bool, same: bool | None) -> SaveOutcome | None:
+    if stored:
+        return SaveOutcome.STORED
+    if same is None:
+        return None
+    return SaveOutcome.DUPLICATE if same else SaveOutcome.CONFLICT

@@ -8,10 +8,10 @@ A stop request lets the batch in hand finish before the loop returns.
 import asyncio
 import logging
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 
-from app.domain.ingest_orders import BatchReport, IngestOrders, retry_delay
-from app.ports.order_messages import OrderMessageSource
+from app.domain.ingest_orders import BatchReport, IngestOrders, PreparedBatch, retry_delay
+from app.ports.order_messages import OrderMessage, OrderMessageSource
 from app.ports.order_repository import OrderRepository, StorageUnavailable
 
 log = logging.getLogger(__name__)
@@ -43,30 +43,46 @@ class IngestLoop:
         self._stopping.set()
 
     async def run(self) -> None:
+        """Fetch and validate the next batch while the previous one is being written.
+
+        Batches are written one at a time, in the order they were fetched; while
+        storage is away the writer waits for it, so fetching stops too.
+        """
         self.running = True
+        writing: asyncio.Task[None] | None = None
         try:
             while not self._stopping.is_set():
-                await self._step()
+                if self.storage_down and writing is not None:
+                    await writing  # fetch nothing more until storage is back
+                messages = await self._fetch()
+                if not messages:
+                    continue
+                batch = self._ingest.prepare(messages)
+                if writing is not None:
+                    await writing
+                writing = asyncio.create_task(self._store(batch, len(messages)))
+            if writing is not None:
+                await writing  # finish the batch in hand
         finally:
             self.running = False
 
-    async def _step(self) -> None:
+    async def _fetch(self) -> Sequence[OrderMessage]:
         try:
-            messages = await self._source.fetch(self._batch_size, self._fetch_timeout)
+            return await self._source.fetch(self._batch_size, self._fetch_timeout)
         except Exception as error:  # the broker is away; its client reconnects on its own
             log.warning("fetch failed: %s", error)
             await self._pause(self._fetch_timeout)
-            return
-        if not messages:
-            return
+            return []
+
+    async def _store(self, batch: PreparedBatch, size: int) -> None:
+        """Write one prepared batch; if storage is away, wait until it answers again."""
         started = time.perf_counter()
         try:
-            report = await self._ingest(messages)
+            report = await self._ingest.store(batch)
         except Exception:  # a bug must not stop ingest: the batch is redelivered after ack_wait
-            log.exception("ingest of a batch of %d failed", len(messages))
-            await self._pause(self._fetch_timeout)
+            log.exception("ingest of a batch of %d failed", size)
             return
-        self._on_batch(report, len(messages), time.perf_counter() - started)
+        self._on_batch(report, size, time.perf_counter() - started)
         if report.storage_unavailable:
             await self._wait_for_storage()
 

@@ -50,9 +50,17 @@ class IngestOrders:
         self._cache = cache
         self._dead_letters = dead_letters
 
+    def prepare(self, messages: Sequence[OrderMessage]) -> "PreparedBatch":
+        """The CPU part: validate and serialize (may run while the previous batch is written)."""
+        return _sort(messages)
+
     async def __call__(self, messages: Sequence[OrderMessage]) -> BatchReport:
+        return await self.store(self.prepare(messages))
+
+    async def store(self, batch: "PreparedBatch") -> BatchReport:
+        """The I/O part: save, cache, then ack / dead-letter / nak each message."""
         report = BatchReport()
-        waves, invalid = _sort(messages)
+        waves, invalid = batch.waves, batch.invalid
         for message, reason in invalid:
             await self._dead_letter(message, reason, "invalid", report)
         for n, wave in enumerate(waves):
@@ -113,8 +121,15 @@ class IngestOrders:
         await message.nak(retry_delay(message.delivery_attempt))
 
 
-def _sort(messages: Sequence[OrderMessage]) -> tuple[list[Wave], list[tuple[OrderMessage, str]]]:
+@dataclass
+class PreparedBatch:
     """Valid orders in waves of distinct uids (a uid's repeats go to later waves), and the invalid."""
+
+    waves: list[Wave]
+    invalid: list[tuple[OrderMessage, str]]
+
+
+def _sort(messages: Sequence[OrderMessage]) -> PreparedBatch:
     waves: list[Wave] = []
     invalid: list[tuple[OrderMessage, str]] = []
     for message in messages:
@@ -128,4 +143,4 @@ def _sort(messages: Sequence[OrderMessage]) -> tuple[list[Wave], list[tuple[Orde
             wave = {}
             waves.append(wave)
         wave[order.uid] = (message, order)
-    return waves, invalid
+    return PreparedBatch(waves, invalid)

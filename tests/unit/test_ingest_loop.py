@@ -114,7 +114,9 @@ async def test_stops_fetching_while_storage_is_down_and_resumes_when_it_is_back(
     await wait_until(lambda: rig.repository.calls["ping"] >= 1)  # first probe fails
 
     assert rig.loop.storage_down is True
-    assert rig.source.fetch_calls == 1, "no fetching while storage is down"
+    fetched = rig.source.fetch_calls  # the next batch may already be in hand (fetched while writing)
+    await asyncio.sleep(0.3)
+    assert rig.source.fetch_calls == fetched, "no fetching while storage is down"
     assert second.calls == []
 
     rig.repository.down = False
@@ -136,3 +138,32 @@ async def test_stop_interrupts_the_wait_for_storage() -> None:
 
     assert time.monotonic() - started < 0.2
     assert rig.loop.running is False
+
+
+class SlowRepository(FakeOrderRepository):
+    """Saves wait for ``release`` so a test can see what happens meanwhile."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.release = asyncio.Event()
+        self.saving = 0
+
+    async def save(self, orders):
+        self.saving += 1
+        await self.release.wait()
+        return await super().save(orders)
+
+
+async def test_the_next_batch_is_fetched_while_the_previous_one_is_written_and_writes_keep_order() -> None:
+    first, second, third = [message("a")], [message("b")], [message("c")]
+    rig = Rig(FakeMessageSource([first, second, third]), repository=SlowRepository())
+
+    task = asyncio.create_task(rig.loop.run())
+    await wait_until(lambda: rig.repository.saving == 1 and rig.source.fetch_calls >= 2)
+
+    assert rig.repository.saving == 1, "one batch is written at a time"
+    assert first[0].calls == [] and second[0].calls == []
+    rig.repository.release.set()
+    await wait_until(lambda: third[0].calls == [("ack",)])
+    await rig.stop(task)
+    assert list(rig.repository.orders) == ["a", "b", "c"]
