@@ -28,31 +28,38 @@ def sql_type(model: type, column: str) -> str:
     return "text"
 
 
+# The document's keys in order, split around its three nested parts.
+_FIELDS = tuple(Order.model_fields)
+HEAD_COLUMNS = _FIELDS[:_FIELDS.index("delivery")]
+TAIL_COLUMNS = _FIELDS[_FIELDS.index("items") + 1:]
+assert _FIELDS[len(HEAD_COLUMNS):len(HEAD_COLUMNS) + 3] == NESTED, "delivery, payment, items are adjacent"
+
+
 def select_documents(where: str, order_by: str) -> str:
-    """One row per order: its columns, then one array per item column."""
+    """One row per order, columns in the document's order; items as one array per column."""
     item_arrays = ", ".join(f"array_agg(i.{c} ORDER BY i.position)" for c in ITEM_COLUMNS)
+    columns = [*("o." + c for c in HEAD_COLUMNS), *("d." + c for c in DELIVERY_COLUMNS),
+               *("p." + c for c in PAYMENT_COLUMNS), "items.*", *("o." + c for c in TAIL_COLUMNS)]
     return (
-        f"SELECT {', '.join('o.' + c for c in ORDER_COLUMNS)},"
-        f" {', '.join('d.' + c for c in DELIVERY_COLUMNS)},"
-        f" {', '.join('p.' + c for c in PAYMENT_COLUMNS)}, items.*"
+        f"SELECT {', '.join(columns)}"
         " FROM orders o JOIN deliveries d USING (order_uid) JOIN payments p USING (order_uid)"
         f" CROSS JOIN LATERAL (SELECT {item_arrays} FROM items i WHERE i.order_uid = o.order_uid) items"
         f" WHERE {where} ORDER BY {order_by}"
     )
 
 
-_N_ORDER, _N_DELIVERY, _N_PAYMENT = len(ORDER_COLUMNS), len(DELIVERY_COLUMNS), len(PAYMENT_COLUMNS)
+_D = len(HEAD_COLUMNS)
+_P = _D + len(DELIVERY_COLUMNS)
+_I = _P + len(PAYMENT_COLUMNS)
+_T = _I + len(ITEM_COLUMNS)
 
 
 def document_from_row(row: Any) -> dict[str, Any]:
     """Rebuild the order document, keys in the model's (the sample's) order."""
-    values = tuple(row)
-    scalars = dict(zip(ORDER_COLUMNS, values[:_N_ORDER]))
-    start = _N_ORDER
-    delivery = dict(zip(DELIVERY_COLUMNS, values[start:start + _N_DELIVERY]))
-    start += _N_DELIVERY
-    payment = dict(zip(PAYMENT_COLUMNS, values[start:start + _N_PAYMENT]))
-    start += _N_PAYMENT
-    items = [dict(zip(ITEM_COLUMNS, item)) for item in zip(*values[start:])]
-    nested = {"delivery": delivery, "payment": payment, "items": items}
-    return {name: nested[name] if name in nested else scalars[name] for name in Order.model_fields}
+    v = tuple(row)
+    document = dict(zip(HEAD_COLUMNS, v[:_D]))
+    document["delivery"] = dict(zip(DELIVERY_COLUMNS, v[_D:_P]))
+    document["payment"] = dict(zip(PAYMENT_COLUMNS, v[_P:_I]))
+    document["items"] = [dict(zip(ITEM_COLUMNS, item)) for item in zip(*v[_I:_T])]
+    document.update(zip(TAIL_COLUMNS, v[_T:]))
+    return document
