@@ -14,7 +14,8 @@ import orjson
 from app.adapters.jetstream_order_publisher import JetStreamOrderPublisher
 from app.adapters.nats_server_process import NatsServerProcess
 from app.adapters.pgserver_postgres import PgserverPostgres
-from app.entrypoints.producer import generated_messages, produce
+from app.entrypoints.producer import produce
+from app.entrypoints.producer_messages import generated_messages
 from app.entrypoints.runner import run_service
 from app.entrypoints.service import OrderService, resolve
 from app.entrypoints.settings import Settings

@@ -6,7 +6,8 @@ import sys
 import nats
 
 from app.adapters.jetstream_order_publisher import JetStreamOrderPublisher
-from app.entrypoints.producer import file_messages, generated_messages, produce
+from app.entrypoints.producer import produce
+from app.entrypoints.producer_messages import file_messages, generated_messages
 from app.entrypoints.settings import Settings
 
 
