@@ -1,0 +1,99 @@
+"""`make bench` / `python -m bench`: the service's figures against ceilings measured in the same run.
+
+Prints the table, writes it with the machine's details to docs/benchmarks.md
+and exits 1 when a target is missed. See bench/README.md.
+"""
+
+import argparse
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import nats
+import uvloop
+from nats.js.errors import NotFoundError
+
+from app.entrypoints.settings import Settings
+from bench import lookup_phases, storage_phases
+from bench.infra import fresh_database, new_tag, servers, service_env
+from bench.profile import Profiler
+from bench.report import DOC, OtherLoad, Row, machine, table, write_doc
+from bench.run import Run
+from bench.wrk import ensure_wrk
+
+
+def _arguments() -> argparse.Namespace:
+    parser = argparse.ArgumentParser(prog="python -m bench", description=__doc__.splitlines()[0])
+    parser.add_argument("--orders", type=int, default=100_000, help="orders to ingest and warm (100000)")
+    parser.add_argument("--lookups", type=int, default=10_000, help="distinct uids wrk asks for (10000)")
+    parser.add_argument("--profile", type=Path, metavar="DIR",
+                        help="record py-spy profiles of each phase into DIR (does not rewrite the doc)")
+    return parser.parse_args()
+
+
+def _settings(nats_url: str, database_url: str) -> tuple[Settings, dict[str, str]]:
+    """The env the service gets, with pool and batch sizes spelled out so the ceilings can match them."""
+    defaults = Settings(_env_file=None)
+    env = service_env(nats_url, database_url, new_tag())
+    env |= {"DB_POOL_SIZE": str(defaults.db_pool_size), "INGEST_BATCH_SIZE": str(defaults.ingest_batch_size)}
+    return Settings(_env_file=None, **{k.lower(): v for k, v in env.items()}), env
+
+
+async def _drop_streams(settings: Settings) -> None:
+    nc = await nats.connect(settings.nats_url, name="bench-cleanup")
+    try:
+        js = nc.jetstream()
+        for stream in (settings.orders_stream, settings.dlq_stream):
+            try:
+                await js.delete_stream(stream)
+            except NotFoundError:
+                pass
+    finally:
+        await nc.close()
+
+
+async def _bench(args: argparse.Namespace, work_dir: Path) -> int:
+    load = OtherLoad()
+    with servers(work_dir) as found:
+        async with fresh_database(found.postgres_url) as database_url:
+            settings, env = _settings(found.nats_url, database_url)
+            details = await machine(found.nats_url, database_url)
+            run = Run(settings, env, work_dir, Profiler(args.profile), args.orders, args.lookups)
+            rows = []
+            try:
+                for name, phase in (("ingest", storage_phases.ingest), ("warm-up", storage_phases.warm_up),
+                                    ("uncached lookup + memory", lookup_phases.uncached),
+                                    ("cached lookup + page", lookup_phases.cached)):
+                    print(f"== {name}", flush=True)
+                    started = time.perf_counter()
+                    result = await phase(run)
+                    rows += [result] if isinstance(result, Row) else list(result)
+                    print(f"   ({time.perf_counter() - started:.0f} s)", flush=True)
+            finally:
+                await _drop_streams(settings)
+    run.note(load.describe())
+    rows.sort(key=lambda row: row.figure)
+    print("\n" + table(rows) + "\n")
+    for key, value in details.items():
+        print(f"{key}: {value}")
+    if args.profile is None:
+        write_doc(rows, details, run.notes)
+        print(f"\nwritten to {DOC}")
+    else:
+        print(f"\nprofiles in {args.profile} (figures perturbed by sampling; {DOC.name} left as it was)")
+    failed = [row.figure for row in rows if row.ok is False]
+    if failed:
+        print("FAILED: " + "; ".join(failed), file=sys.stderr)
+    return 1 if failed else 0
+
+
+def main() -> int:
+    args = _arguments()
+    ensure_wrk()
+    with tempfile.TemporaryDirectory(prefix="orders-bench-") as tmp:
+        return uvloop.run(_bench(args, Path(tmp)))
+
+
+if __name__ == "__main__":
+    sys.exit(main())

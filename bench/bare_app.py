@@ -1,0 +1,58 @@
+"""Ceiling for the cached lookup: the least an aiohttp app can do to answer it.
+
+Same server as ``app.entrypoints.runner.run_service`` (AppRunner with
+access_log=None, TCPSite backlog=2048, uvloop, its own process), serving the
+same JSON bytes from a plain dict by uid: no middleware, no cache bookkeeping.
+
+    python -m bench.bare_app PORT BODIES_PICKLE
+"""
+
+import asyncio
+import pickle
+import signal
+import sys
+
+import uvloop
+from aiohttp import web
+
+NOT_FOUND = web.HTTPNotFound
+
+
+def make_app(bodies: dict[str, bytes]) -> web.Application:
+    async def get_order(request: web.Request) -> web.Response:
+        body = bodies.get(request.match_info["order_uid"])
+        if body is None:
+            raise NOT_FOUND()
+        return web.Response(body=body, content_type="application/json")
+
+    async def readyz(request: web.Request) -> web.Response:
+        return web.Response(text="ready")
+
+    app = web.Application()
+    app.router.add_get("/readyz", readyz)
+    app.router.add_get("/api/orders/{order_uid}", get_order)
+    return app
+
+
+async def serve(port: int, bodies: dict[str, bytes]) -> None:
+    runner = web.AppRunner(make_app(bodies), access_log=None, handle_signals=False)
+    await runner.setup()
+    await web.TCPSite(runner, "127.0.0.1", port, backlog=2048).start()
+    stopping = asyncio.Event()
+    for sig in (signal.SIGTERM, signal.SIGINT):
+        asyncio.get_running_loop().add_signal_handler(sig, stopping.set)
+    try:
+        await stopping.wait()
+    finally:
+        await runner.cleanup()
+
+
+def main() -> None:
+    port, path = int(sys.argv[1]), sys.argv[2]
+    with open(path, "rb") as file:
+        bodies = pickle.load(file)
+    uvloop.run(serve(port, bodies))
+
+
+if __name__ == "__main__":
+    main()

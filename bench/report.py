@@ -1,0 +1,117 @@
+"""The results table, the machine it ran on, and docs/benchmarks.md."""
+
+import os
+import platform
+import subprocess
+from dataclasses import dataclass
+from datetime import datetime, timezone
+from importlib.metadata import version
+from pathlib import Path
+
+import asyncpg
+import nats
+
+DOC = Path(__file__).resolve().parents[1] / "docs" / "benchmarks.md"
+HEADER = Path(__file__).with_name("README.md")
+
+
+@dataclass(frozen=True)
+class Row:
+    figure: str
+    value: str
+    ceiling: str = "—"
+    ratio: str = "—"
+    target: str = "—"
+    ok: bool | None = None  # None: no target (information only)
+
+    @property
+    def verdict(self) -> str:
+        return "n/a" if self.ok is None else ("PASS" if self.ok else "FAIL")
+
+
+def table(rows: list[Row]) -> str:
+    head = ("Figure", "Service", "Ceiling (same run)", "Ratio", "Target", "Result")
+    lines = ["| " + " | ".join(head) + " |", "|" + "---|" * len(head)]
+    lines += [f"| {r.figure} | {r.value} | {r.ceiling} | {r.ratio} | {r.target} | {r.verdict} |" for r in rows]
+    return "\n".join(lines)
+
+
+def _cpu_model() -> str:
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                return line.split(":", 1)[1].strip()
+    except OSError:
+        pass
+    return platform.processor() or "unknown"
+
+
+def _wrk_version() -> str:
+    try:
+        out = subprocess.run(["wrk", "--version"], capture_output=True, text=True).stdout
+        return out.split()[1] if out else "unknown"
+    except (OSError, IndexError):
+        return "unknown"
+
+
+async def machine(nats_url: str, database_url: str) -> dict[str, str]:
+    nc = await nats.connect(nats_url, name="bench-info")
+    try:
+        nats_version = nc._server_info.get("version", "unknown")
+    finally:
+        await nc.close()
+    conn = await asyncpg.connect(database_url)
+    try:
+        pg_version = await conn.fetchval("SHOW server_version")
+        pg_durability = await conn.fetchval(
+            "SELECT string_agg(name || '=' || setting, ', ' ORDER BY name) FROM pg_settings"
+            " WHERE name IN ('fsync', 'synchronous_commit', 'full_page_writes', 'shared_buffers')")
+    finally:
+        await conn.close()
+    libs = ", ".join(f"{name} {version(name)}" for name in ("aiohttp", "uvloop", "asyncpg", "nats-py", "orjson",
+                                                               "pydantic"))
+    return {
+        "CPU": f"{os.cpu_count()} cores, {_cpu_model()}",
+        "OS": f"{platform.system()} {platform.release()}",
+        "Python": f"{platform.python_version()} ({platform.python_implementation()})",
+        "Libraries": libs,
+        "nats-server": nats_version,
+        "PostgreSQL": f"{pg_version} ({pg_durability})",
+        "wrk": _wrk_version(),
+    }
+
+
+def _busy_seconds() -> tuple[float, float]:
+    """(machine CPU seconds busy so far, wall seconds) from /proc/stat."""
+    user, nice, system, idle, iowait, irq, softirq, steal = map(int, Path("/proc/stat").read_text().split()[1:9])
+    tick = os.sysconf("SC_CLK_TCK")
+    return (user + nice + system + irq + softirq + steal) / tick, (user + nice + system + idle + iowait + irq
+                                                                   + softirq + steal) / tick / os.cpu_count()
+
+
+class OtherLoad:
+    """How much CPU the rest of the machine used while the bench ran (our children counted once reaped)."""
+
+    def __init__(self) -> None:
+        self._busy, self._wall = _busy_seconds()
+        self._ours = sum(os.times()[:4])
+
+    def describe(self) -> str:
+        busy, wall = _busy_seconds()
+        other = max(busy - self._busy - (sum(os.times()[:4]) - self._ours), 0.0)
+        wall -= self._wall
+        share = other / (wall * (os.cpu_count() or 1)) if wall else 0.0
+        return (f"other processes used {other:.0f} CPU-s of the machine's {wall * (os.cpu_count() or 1):.0f}"
+                f" ({share:.0%}) during the {wall:.0f} s run; figures are taken in turns with their ceilings"
+                " and the best of each kept, but a busy machine still widens the spread")
+
+
+def write_doc(rows: list[Row], details: dict[str, str], notes: list[str], path: Path = DOC) -> None:
+    when = datetime.now(timezone.utc).strftime("%Y-%m-%d %H:%M UTC")
+    parts = [HEADER.read_text().rstrip(), "", f"## Latest run ({when})", "", table(rows), "",
+             "Machine:", ""]
+    parts += [f"- **{k}**: {v}" for k, v in details.items()]
+    if notes:
+        parts += ["", "Details:", ""] + [f"- {n}" for n in notes]
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text("\n".join(parts) + "\n")

@@ -1,0 +1,33 @@
+"""What the phases of one bench run share: settings, servers' env, files, notes."""
+
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from app.entrypoints.settings import Settings
+from bench.profile import Profiler
+from bench.service_proc import ServiceProcess
+
+ROUNDS = 2  # service and ceiling measured in turns, best of each: the machine may be busy with other work
+
+
+@dataclass
+class Run:
+    settings: Settings
+    env: dict[str, str]
+    work_dir: Path
+    profiler: Profiler
+    orders: int = 100_000
+    lookups: int = 10_000
+    notes: list[str] = field(default_factory=list)
+    uids_file: Path | None = None
+    bodies_file: Path | None = None
+    bodies: dict[str, bytes] = field(default_factory=dict)
+    rss_full: int = 0
+    warmed: int = 0
+
+    def service(self, name: str, **settings: object) -> ServiceProcess:
+        return ServiceProcess(self.env, self.work_dir / f"{name}.log", **settings)
+
+    def note(self, text: str) -> None:
+        print("   ", text, flush=True)
+        self.notes.append(text)

@@ -1,0 +1,67 @@
+"""Ingest and warm-up: the service against raw NATS and raw PostgreSQL."""
+
+import asyncio
+
+from bench.ceilings import raw_fetch_ack, raw_recent_select
+from bench.report import Row
+from bench.run import ROUNDS, Run
+from bench.seed import lookup_set, publish_orders, wait_ingested
+from bench.wrk import cpu_seconds
+
+
+async def ingest(run: Run) -> Row:
+    s = run.settings
+    published = await publish_orders(s, run.orders)
+    run.note(f"published {run.orders:,} orders in {published:.1f} s, before the service started")
+    ceilings = [await raw_fetch_ack(s.nats_url, s.orders_stream, run.orders, s.ingest_batch_size)]
+    service = run.service("ingest")
+    service.start()
+    try:
+        ready = await service.wait_ready()
+        cpu = cpu_seconds(service.pid)
+        with run.profiler.phase("ingest", service.pid):
+            done = await wait_ingested(s, run.orders)
+        cpu = cpu_seconds(service.pid) - cpu
+        batches = await service.histogram("orders_ingest_batch_seconds")
+    finally:
+        service.stop()
+    ceilings.append(await raw_fetch_ack(s.nats_url, s.orders_stream, run.orders, s.ingest_batch_size))
+    seconds, ceiling_s = done - ready, min(ceilings)
+    rate, ceiling = run.orders / seconds, run.orders / ceiling_s
+    run.note(f"ingest: {seconds:.1f} s from /readyz 200 to all committed and acked (batches of"
+             f" {s.ingest_batch_size}), service CPU {cpu / run.orders * 1e6:.0f} µs/order"
+             f" ({cpu / seconds:.0%} of one core); raw fetch+ack {' / '.join(f'{c:.1f}' for c in ceilings)} s")
+    if batches and batches[0]:
+        run.note(f"ingest: {batches[0]:.0f} batches, storing one took {batches[1] / batches[0] * 1000:.0f} ms on"
+                 f" average ({batches[1] / seconds:.0%} of the ingest time), per the service's /metrics")
+    run.uids_file, run.bodies_file, run.bodies = await lookup_set(s.database_url, run.lookups, run.work_dir)
+    return Row(f"3. Ingest {run.orders:,} orders", f"{rate:,.0f} orders/s", f"{ceiling:,.0f} msgs/s",
+               f"{rate / ceiling:.2f}", "≥ 0.5", rate / ceiling >= 0.5)
+
+
+async def warm_up(run: Run) -> Row:
+    """Start to /readyz with every stored order cached, in turns with the raw SELECT; VmRSS after."""
+    ceilings, times = [], []
+    for n in range(ROUNDS):
+        ceilings.append((await raw_recent_select(run.settings.database_url, run.orders, reps=2 - min(n, 1)))[0])
+        service = run.service(f"warm-up-{n}", cache_max_orders=run.orders)
+        service.start()
+        try:
+            with run.profiler.phase(f"warm-up-{n}", service.pid):
+                times.append(await service.wait_ready() - service.started_at)
+            cpu = cpu_seconds(service.pid)
+            run.warmed = service.warmed_orders()
+            steps = ", ".join(f"{what} {service.log_seconds(line):.2f} s" for what, line in (
+                ("listening", "listening on"), ("migrated", "migrations applied"),
+                ("cache warmed", "cache warmed with")))
+            run.note(f"warm-up {n + 1}: {run.warmed:,} orders; from process start: {steps}; /readyz 200 at"
+                     f" {times[-1]:.2f} s using {cpu:.2f} CPU-s; raw SELECT {ceilings[-1]:.2f} s")
+            if n == 0:
+                await asyncio.sleep(1)
+                run.rss_full = service.rss_bytes()
+        finally:
+            service.stop()
+    seconds, ceiling_s = min(times), min(ceilings)
+    ratio = seconds / ceiling_s
+    return Row(f"4. Warm-up {run.warmed:,} cached", f"{seconds:.2f} s", f"{ceiling_s:.2f} s", f"{ratio:.2f}×",
+               "≤ 2×", ratio <= 2 and run.warmed == run.orders)
