@@ -4,6 +4,7 @@ from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram
 from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily
 
 from app.adapters.memory_order_cache import MemoryOrderCache
+from app.adapters.prometheus_http_timings import HttpTimings
 from app.domain.ingest_orders import BatchReport
 
 BATCH_BUCKETS = (1, 5, 10, 25, 50, 100, 250, 500, 1000, 2500, 5000)
@@ -43,8 +44,8 @@ class PrometheusMetrics:
                                        buckets=LATENCY_BUCKETS, registry=r)
         self.pending = Gauge("orders_consumer_pending", "Stream messages not yet delivered to the consumer",
                              registry=r)
-        self.http_seconds = Histogram("http_request_duration_seconds", "HTTP request duration",
-                                      ["route", "method", "status"], buckets=LATENCY_BUCKETS, registry=r)
+        self.http_timings = HttpTimings(LATENCY_BUCKETS)
+        r.register(self.http_timings)
         r.register(_CacheCollector(cache))
 
     def record_batch(self, report: BatchReport, size: int, seconds: float) -> None:

@@ -15,6 +15,7 @@ from app.entrypoints.container import Container
 from app.entrypoints.service import OrderService
 from app.entrypoints.settings import Settings
 from app.entrypoints.web.app import create_app
+from app.entrypoints.web.metrics import server_options
 
 log = logging.getLogger(__name__)
 OnReady = Callable[[OrderService], Awaitable[None]]
@@ -29,7 +30,8 @@ def build_service(settings: Settings) -> OrderService:
 async def run_service(settings: Settings, on_ready: OnReady | None = None) -> None:
     """Serve until SIGTERM/SIGINT, then shut down gracefully."""
     service = build_service(settings)
-    runner = web.AppRunner(create_app(service), access_log=None, handle_signals=False)
+    app = create_app(service)
+    runner = web.AppRunner(app, handle_signals=False, **server_options(app))
     await runner.setup()
     site = web.TCPSite(runner, settings.http_host, settings.http_port, backlog=2048)
     await site.start()

@@ -42,3 +42,17 @@ async def dead_letters(nc: nats.NATS, settings: Settings, expected: int, timeout
 async def publish(nc: nats.NATS, settings: Settings, body: bytes, msg_id: str | None = None) -> None:
     headers = {"Nats-Msg-Id": msg_id} if msg_id else None
     await nc.jetstream().publish(settings.orders_subject, body, headers=headers)
+
+
+async def start_client(aiohttp_client, settings: Settings):
+    """The app in this process behind a test server run as ``orders serve`` runs it (timed requests)."""
+    from aiohttp.test_utils import TestServer
+
+    from app.entrypoints.runner import build_service
+    from app.entrypoints.web.app import create_app
+    from app.entrypoints.web.metrics import server_options
+
+    app = create_app(build_service(settings))
+    server = TestServer(app)
+    await server.start_server(**server_options(app))  # TestServer(**kwargs) would drop them
+    return await aiohttp_client(server)

@@ -10,16 +10,14 @@ from aiohttp.test_utils import TestClient
 from app.domain.document import serialize
 from app.domain.order_factory import OrderFactory
 from app.domain.validation import parse_order
-from app.entrypoints.runner import build_service
-from app.entrypoints.web.app import create_app
-from tests.e2e.helpers import eventually, publish
+from tests.e2e.helpers import start_client, eventually, publish
 
 JSON = {"Content-Type": "application/json"}
 
 
 @pytest.fixture
 async def client(aiohttp_client, settings) -> TestClient:
-    client = await aiohttp_client(create_app(build_service(settings)))
+    client = await start_client(aiohttp_client, settings)
     await eventually(lambda: _status_is(client, "/readyz", 200), 30, "readiness")
     return client
 

@@ -17,9 +17,7 @@ from app.adapters.pg_order_repository import PgOrderRepository
 from app.domain.document import serialize
 from app.domain.order_factory import OrderFactory
 from app.domain.validation import parse_order
-from app.entrypoints.runner import build_service
-from app.entrypoints.web.app import create_app
-from tests.e2e.helpers import eventually
+from tests.e2e.helpers import start_client, eventually
 
 ORIGINAL, PAGE = 1000, 37
 
@@ -33,7 +31,7 @@ async def repository(settings):
 
 @pytest.fixture
 async def client(aiohttp_client, settings) -> TestClient:
-    client = await aiohttp_client(create_app(build_service(settings)))
+    client = await start_client(aiohttp_client, settings)
     await eventually(lambda: _ready(client), 30, "readiness")
     return client
 

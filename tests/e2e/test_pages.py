@@ -7,19 +7,17 @@ import pytest
 from aiohttp.test_utils import TestClient
 
 from app.domain.order_factory import OrderFactory
-from app.entrypoints.runner import build_service
-from app.entrypoints.web.app import create_app
 from app.entrypoints.web.app_keys import SERVICE
 from app.entrypoints.web.security_headers import CONTENT_SECURITY_POLICY
 from app.ports.order_repository import StorageUnavailable
-from tests.e2e.helpers import eventually, publish
+from tests.e2e.helpers import start_client, eventually, publish
 
 SEARCH_BOX = 'name="uid"'
 
 
 @pytest.fixture
 async def client(aiohttp_client, settings) -> TestClient:
-    client = await aiohttp_client(create_app(build_service(settings)))
+    client = await start_client(aiohttp_client, settings)
     await eventually(lambda: _status_is(client, "/readyz", 200), 30, "readiness")
     return client
 

@@ -1,21 +1,17 @@
 """End to end in one process: JetStream → validation → PostgreSQL → cache → JSON API."""
 
-import asyncio
-
 import asyncpg
 import orjson
 import pytest
 from aiohttp.test_utils import TestClient
 
 from app.domain.order_factory import OrderFactory
-from app.entrypoints.runner import build_service
-from app.entrypoints.web.app import create_app
-from tests.e2e.helpers import dead_letters, eventually, publish
+from tests.e2e.helpers import dead_letters, eventually, publish, start_client
 
 
 @pytest.fixture
 async def client(aiohttp_client, settings) -> TestClient:
-    client = await aiohttp_client(create_app(build_service(settings)))
+    client = await start_client(aiohttp_client, settings)
 
     async def ready() -> bool:
         return (await client.get("/readyz")).status == 200
@@ -90,12 +86,15 @@ async def test_lookup_errors_are_problem_json(client) -> None:
     malformed = await client.get("/api/orders/not%20a%20uid!")
     too_long = await client.get("/api/orders/" + "a" * 65)
     no_route = await client.get("/api/nothing-here")
+    wrong_method = await client.delete("/healthz")
 
     for response, status in ((missing, 404), (malformed, 400), (too_long, 400), (no_route, 404)):
         assert response.status == status
         assert response.content_type == "application/problem+json"
         problem = await response.json()
         assert problem["status"] == status and problem["title"]
+    assert wrong_method.status == 405 and wrong_method.content_type == "application/problem+json"
+    assert set(wrong_method.headers["Allow"].split(",")) == {"GET", "HEAD"}
 
 
 async def test_probes(client) -> None:

@@ -2,7 +2,7 @@
 
 Bounds and patterns come from ``api_params`` and the model, the same constants
 the handlers enforce. Every status a handler (or aiohttp, through
-``problem_middleware``) can answer with is listed.
+the problem wrappers) can answer with is listed.
 """
 
 from typing import Any

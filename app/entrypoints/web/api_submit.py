@@ -33,7 +33,7 @@ async def submit_order(request: web.Request) -> web.Response:
         wait = params.wait_seconds(request.query)
     except params.BadParameter as error:
         return error.response()
-    raw = await request.read()  # over client_max_size: 413, made a problem by problem_middleware
+    raw = await request.read()  # over client_max_size: 413, made a problem by the route's wrapper
     try:
         order = parse_order(raw)
     except InvalidOrder as error:

@@ -11,7 +11,7 @@ from app.entrypoints.web import health, metrics, order_api
 from app.entrypoints.web import live_events, pages, security_headers
 from app.entrypoints.web import openapi, swagger
 from app.entrypoints.web.app_keys import SERVICE
-from app.entrypoints.web.problems import problem_middleware
+from app.entrypoints.web.problems import answer_errors_as_problems
 
 MAX_BODY_BYTES = 1024 * 1024
 
@@ -29,7 +29,7 @@ async def _service_lifecycle(app: web.Application) -> AsyncIterator[None]:
 
 
 def create_app(service: OrderService) -> web.Application:
-    app = web.Application(middlewares=[metrics.timing_middleware, problem_middleware], client_max_size=MAX_BODY_BYTES)
+    app = web.Application(client_max_size=MAX_BODY_BYTES)
     app[SERVICE] = service
     app.cleanup_ctx.append(_service_lifecycle)
     health.add_routes(app)
@@ -40,4 +40,5 @@ def create_app(service: OrderService) -> web.Application:
     pages.setup(app)
     live_events.add_routes(app)
     security_headers.install(app)
+    answer_errors_as_problems(app)  # last: it adds the catch-all route and wraps the rest
     return app

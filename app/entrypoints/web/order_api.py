@@ -13,12 +13,13 @@ from app.domain.model import ORDER_UID_PATTERN
 from app.entrypoints.web.api_listing import list_orders
 from app.entrypoints.web.api_submit import submit_order
 from app.entrypoints.web.app_keys import SERVICE
-from app.entrypoints.web.problems import problem
+from app.entrypoints.web.problems import problem, returns_problems
 from app.ports.order_repository import StorageUnavailable
 
 VALID_UID = re.compile(ORDER_UID_PATTERN)
 
 
+@returns_problems
 async def get_order(request: web.Request) -> web.Response:
     order_uid = request.match_info["order_uid"]
     service = request.app[SERVICE]
