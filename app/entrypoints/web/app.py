@@ -8,10 +8,11 @@ from aiohttp import web
 
 from app.entrypoints.service import OrderService
 from app.entrypoints.web import health, metrics, order_api
-from app.entrypoints.web import live_events, pages, security_headers
+from app.entrypoints.web import live_events, pages
 from app.entrypoints.web import openapi, swagger
 from app.entrypoints.web.app_keys import SERVICE
-from app.entrypoints.web.problems import answer_errors_as_problems
+from app.entrypoints.web.problems import answering_problems, no_route
+from app.entrypoints.web.security_headers import with_security_headers
 
 MAX_BODY_BYTES = 1024 * 1024
 
@@ -39,6 +40,17 @@ def create_app(service: OrderService) -> web.Application:
     metrics.add_routes(app)
     pages.setup(app)
     live_events.add_routes(app)
-    security_headers.install(app)
-    answer_errors_as_problems(app)  # last: it adds the catch-all route and wraps the rest
+    _finish_routes(app)
     return app
+
+
+def _finish_routes(app: web.Application) -> None:
+    """Last: a catch-all route for unknown paths and methods, then wrap every handler
+    (but the hot path's) so its errors become problems and its responses get the
+    security headers. This is what middlewares would do, without their cost per request."""
+    app.router.add_route("*", "/{path:.*}", no_route, name="no-route")
+    for route in app.router.routes():
+        handler = route.handler
+        if not getattr(handler, "complete_responses", False) and not isinstance(handler, type):
+            # aiohttp has no public way to wrap a registered handler; its route keeps it here.
+            route._handler = with_security_headers(answering_problems(handler))  # type: ignore[attr-defined]

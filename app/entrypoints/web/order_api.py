@@ -13,31 +13,37 @@ from app.domain.model import ORDER_UID_PATTERN
 from app.entrypoints.web.api_listing import list_orders
 from app.entrypoints.web.api_submit import submit_order
 from app.entrypoints.web.app_keys import SERVICE
-from app.entrypoints.web.problems import problem, returns_problems
+from app.entrypoints.web.problems import complete_responses, problem
+from app.entrypoints.web.security_headers import SECURITY_HEADERS, add_security_headers
 from app.ports.order_repository import StorageUnavailable
 
 VALID_UID = re.compile(ORDER_UID_PATTERN)
 
 
-@returns_problems
+@complete_responses
 async def get_order(request: web.Request) -> web.Response:
+    body = request.app[SERVICE].cache.get(request.match_info["order_uid"])
+    if body is None:
+        response = await _read_through(request)
+        add_security_headers(response)
+        return response
+    return web.Response(body=body, content_type="application/json", headers=SECURITY_HEADERS)
+
+
+async def _read_through(request: web.Request) -> web.Response:
     order_uid = request.match_info["order_uid"]
     service = request.app[SERVICE]
-    body = service.cache.get(order_uid)
+    if not VALID_UID.fullmatch(order_uid):
+        return problem(400, "Malformed order_uid",
+                       "order_uid is 1 to 64 characters of A-Z, a-z, 0-9, '_' and '-'", order_uid=order_uid)
+    if service.lookup is None:
+        return problem(503, "Starting", "the service is not ready yet")
+    try:
+        body = await service.lookup.load(order_uid)
+    except StorageUnavailable:
+        return problem(503, "Storage unavailable", "the order database cannot be reached; retry")
     if body is None:
-        if not VALID_UID.fullmatch(order_uid):
-            return problem(400, "Malformed order_uid",
-                           "order_uid is 1 to 64 characters of A-Z, a-z, 0-9, '_' and '-'",
-                           order_uid=order_uid)
-        if service.lookup is None:
-            return problem(503, "Starting", "the service is not ready yet")
-        try:
-            body = await service.lookup.load(order_uid)
-        except StorageUnavailable:
-            return problem(503, "Storage unavailable", "the order database cannot be reached; retry")
-        if body is None:
-            return problem(404, "Order not found", f"no order with order_uid {order_uid!r}",
-                           order_uid=order_uid)
+        return problem(404, "Order not found", f"no order with order_uid {order_uid!r}", order_uid=order_uid)
     return web.Response(body=body, content_type="application/json")
 
 

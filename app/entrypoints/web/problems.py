@@ -1,10 +1,10 @@
 """RFC 9457 problem details: every error the web app returns is one of these.
 
 No middleware: it would wrap the cached-lookup hot path too (about 3 µs a
-request). Instead a last catch-all route answers unknown paths and methods,
-and every handler except the ones marked ``@returns_problems`` (which build
-their own error responses and never raise) is wrapped so that aiohttp's HTTP
-errors and crashes become problems as well.
+request). Instead a catch-all route (``no_route``) answers unknown paths and
+methods, and ``app.py`` wraps every handler but the ``@complete_responses``
+ones in ``answering_problems``, so aiohttp's HTTP errors and crashes become
+problems as well.
 """
 
 import functools
@@ -37,13 +37,14 @@ def from_http_error(error: web.HTTPException) -> web.Response:
     return response
 
 
-def returns_problems(handler: Handler) -> Handler:
-    """Mark a handler that answers its own errors as problems and never raises."""
-    handler.returns_problems = True  # type: ignore[attr-defined]
+def complete_responses(handler: Handler) -> Handler:
+    """Mark a handler left unwrapped: it answers its errors as problems, sets the
+    security headers itself and never raises (the cached-lookup hot path)."""
+    handler.complete_responses = True  # type: ignore[attr-defined]
     return handler
 
 
-def _answering_problems(handler: Handler) -> Handler:
+def answering_problems(handler: Handler) -> Handler:
     @functools.wraps(handler)
     async def wrapped(request: web.Request) -> web.StreamResponse:
         try:
@@ -58,7 +59,7 @@ def _answering_problems(handler: Handler) -> Handler:
     return wrapped
 
 
-async def _no_route(request: web.Request) -> web.Response:
+async def no_route(request: web.Request) -> web.Response:
     """Last route of all: the path exists under other methods (405) or not at all (404)."""
     allowed: set[str] = set()
     for resource in request.app.router.resources():
@@ -69,13 +70,3 @@ async def _no_route(request: web.Request) -> web.Response:
         response.headers["Allow"] = ",".join(sorted(allowed))
         return response
     return problem(404, "Not Found", f"nothing at {request.path}")
-
-
-def answer_errors_as_problems(app: web.Application) -> None:
-    """Call after every route is added: unknown paths and handler errors become problems."""
-    app.router.add_route("*", "/{path:.*}", returns_problems(_no_route), name="no-route")
-    for route in app.router.routes():
-        handler = route.handler
-        if not getattr(handler, "returns_problems", False) and not isinstance(handler, type):
-            # aiohttp has no public way to wrap a registered handler; its route keeps it here.
-            route._handler = _answering_problems(handler)  # type: ignore[attr-defined]

@@ -1,16 +1,18 @@
 """Security headers on every response: a strict CSP and friends.
 
-They are added by an ``on_response_prepare`` signal handler rather than a
-middleware: the hot path ``GET /api/orders/{uid}`` then pays for one
-``extend`` of ready-made headers and no extra coroutine frame around the
-handler. Measured with wrk on a bare handler: a middleware cost 15-30% of the
-requests per second, the signal about 4%.
+Neither a middleware (15-30% of cached-lookup throughput, measured with wrk)
+nor an ``on_response_prepare`` signal (about 2.6 µs a request, ~5%): every
+handler but the hot one is wrapped (see ``app.py``), and the hot one builds
+its response with ``SECURITY_HEADERS`` itself.
 
 A response that sets its own ``Content-Security-Policy`` (say, a page that needs
 a looser one) keeps it; the other headers are always the same.
 """
 
+import functools
+
 from aiohttp import web
+from aiohttp.typedefs import Handler
 from multidict import CIMultiDict, istr
 
 CSP = istr("Content-Security-Policy")
@@ -33,7 +35,10 @@ _OTHER_HEADERS = CIMultiDict({
 _ALL_HEADERS = CIMultiDict(_OTHER_HEADERS, **{CSP: CONTENT_SECURITY_POLICY})
 
 
-async def add_security_headers(request: web.BaseRequest, response: web.StreamResponse) -> None:
+SECURITY_HEADERS = _ALL_HEADERS  # for handlers that build their responses whole
+
+
+def add_security_headers(response: web.StreamResponse) -> None:
     headers = response.headers
     if CSP in headers:
         for name, value in _OTHER_HEADERS.items():
@@ -42,6 +47,15 @@ async def add_security_headers(request: web.BaseRequest, response: web.StreamRes
         headers.extend(_ALL_HEADERS)
 
 
-def install(app: web.Application) -> None:
-    """Add the headers to every response the app (and its sub-apps) prepares."""
-    app.on_response_prepare.append(add_security_headers)
+def with_security_headers(handler: Handler) -> Handler:
+    """The handler's responses (and redirects) leave with the security headers."""
+    @functools.wraps(handler)
+    async def wrapped(request: web.Request) -> web.StreamResponse:
+        try:
+            response = await handler(request)
+        except web.HTTPException as redirect:  # a raised 3xx is a response too
+            add_security_headers(redirect)
+            raise
+        add_security_headers(response)
+        return response
+    return wrapped
