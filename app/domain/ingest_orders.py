@@ -138,8 +138,10 @@ def _sort(messages: Sequence[OrderMessage]) -> PreparedBatch:
         except InvalidOrder as error:
             invalid.append((message, error.reason))
             continue
-        wave = next((w for w in waves if order.uid not in w), None)
-        if wave is None:
+        for wave in waves:  # almost always the first; a repeated uid goes one wave later
+            if order.uid not in wave:
+                break
+        else:
             wave = {}
             waves.append(wave)
         wave[order.uid] = (message, order)
