@@ -48,8 +48,9 @@ async def _read_through(request: web.Request) -> web.Response:
 
 
 def add_routes(app: web.Application) -> None:
+    # The hot route first: aiohttp tries the routes under a path prefix in the order they were added.
+    app.router.add_get("/api/orders/{order_uid}", get_order, name="api-order")
     orders = app.router.add_resource("/api/orders", name="api-orders")
     orders.add_route("HEAD", list_orders)
     orders.add_route("GET", list_orders)
     orders.add_route("POST", submit_order)
-    app.router.add_get("/api/orders/{order_uid}", get_order, name="api-order")
