@@ -5,6 +5,7 @@ A batch is written by one statement (``pg_order_batch_insert``);
 ``order_uid`` and tells a redelivery (same digest) from a conflict.
 """
 
+import asyncio
 from collections.abc import AsyncIterator, Sequence
 from contextlib import asynccontextmanager
 
@@ -35,6 +36,8 @@ def _page_query(by_customer: bool, by_track: bool) -> str:
 
 
 SELECT_PAGES = {(c, t): _page_query(c, t) for c in (False, True) for t in (False, True)}
+
+WARM_UP_CHUNK = 2000  # rows per cursor fetch while warming the cache
 
 # SQLSTATE classes that say "the content is wrong", not "the server is away":
 # data exception, integrity violation, program limit exceeded.
@@ -70,8 +73,18 @@ class PgOrderRepository:
         if limit <= 0:
             return
         async with self._connection() as conn, conn.transaction(readonly=True):
-            async for row in conn.cursor(SELECT_RECENT, limit, prefetch=2000):
-                yield row[0], order_json(document_from_row(row))
+            cursor = await conn.cursor(SELECT_RECENT, limit)
+            rows = await cursor.fetch(WARM_UP_CHUNK)
+            while rows:
+                upcoming = asyncio.ensure_future(cursor.fetch(WARM_UP_CHUNK))
+                await asyncio.sleep(0)  # let it ask: PostgreSQL reads on while these become JSON
+                try:
+                    for row in rows:
+                        yield row[0], order_json(document_from_row(row))
+                finally:
+                    if not upcoming.done():  # the reader stopped early: settle the fetch in flight
+                        await asyncio.wait([upcoming])
+                rows = upcoming.result()
 
     async def list_json(self, limit: int, before_id: int | None = None, customer_id: str | None = None,
                         track_number: str | None = None) -> list[tuple[int, bytes]]:
