@@ -19,6 +19,8 @@ CHROMIUM_ARGS = [
 
 @asynccontextmanager
 async def chromium() -> AsyncIterator[Browser]:
+    # Not a skip: `make test` installs it, and a browser test that did not run has proved nothing.
+    assert CHROMIUM.exists(), f"{CHROMIUM} is missing: run scripts/ensure-chromium.sh (make test does)"
     async with async_playwright() as playwright:
         browser = await playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
         try:

@@ -20,7 +20,7 @@ from hypothesis import HealthCheck, settings
 from playwright.async_api import expect
 
 from app.domain.model import INT64_MAX
-from tests.e2e.browser import CHROMIUM, chromium
+from tests.e2e.browser import chromium
 from tests.e2e.service_process import ServiceProcess
 from tests.servers import create_database, drop_database, isolated_settings
 
@@ -121,7 +121,6 @@ async def test_the_docs_page_loads_only_its_own_files(service: ServiceProcess) -
     assert {"/api/orders", "/api/orders/{order_uid}", "/healthz", "/readyz", "/metrics"} <= set(document["paths"])
 
 
-@pytest.mark.skipif(not CHROMIUM.exists(), reason=f"{CHROMIUM} is missing: run scripts/ensure-chromium.sh")
 async def test_swagger_ui_renders_the_document_under_the_csp(service: ServiceProcess, tmp_path) -> None:
     messages: list[str] = []
     async with chromium() as browser:

@@ -12,11 +12,10 @@ import pytest
 from playwright.async_api import Page, expect
 
 from app.domain.order_factory import OrderFactory
-from tests.e2e.browser import CHROMIUM, chromium
+from tests.e2e.browser import chromium
 from tests.e2e.helpers import eventually, publish
 from tests.e2e.service_process import ServiceProcess
 
-pytestmark = pytest.mark.skipif(not CHROMIUM.exists(), reason=f"{CHROMIUM} is missing: run scripts/ensure-chromium.sh")
 WAIT_MS = 20_000
 
 
