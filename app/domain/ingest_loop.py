@@ -28,6 +28,7 @@ class IngestLoop:
         batch_size: int = 500,
         fetch_timeout: float = 1.0,
         on_batch: Callable[[BatchReport, int, float], None] = lambda report, size, seconds: None,
+        concurrent_writes: int = 1,
     ) -> None:
         self._source = source
         self._ingest = ingest
@@ -35,6 +36,7 @@ class IngestLoop:
         self._batch_size = batch_size
         self._fetch_timeout = fetch_timeout
         self._on_batch = on_batch
+        self._concurrent_writes = concurrent_writes
         self._stopping = asyncio.Event()
         self.running = False
         self.storage_down = False
@@ -43,26 +45,27 @@ class IngestLoop:
         self._stopping.set()
 
     async def run(self) -> None:
-        """Fetch and validate the next batch while the previous one is being written.
+        """Fetch and validate the next batch while earlier ones are being written.
 
-        Batches are written one at a time, in the order they were fetched; while
-        storage is away the writer waits for it, so fetching stops too.
+        At most ``concurrent_writes`` batches are written at once (each in its own
+        transaction); while storage is away the writers wait for it, so fetching stops too.
         """
         self.running = True
-        writing: asyncio.Task[None] | None = None
+        writing: set[asyncio.Task[None]] = set()
         try:
             while not self._stopping.is_set():
-                if self.storage_down and writing is not None:
-                    await writing  # fetch nothing more until storage is back
+                if self.storage_down and writing:
+                    await asyncio.wait(writing)  # fetch nothing more until storage is back
                 messages = await self._fetch()
+                writing = {task for task in writing if not task.done()}
                 if not messages:
                     continue
                 batch = self._ingest.prepare(messages)
-                if writing is not None:
-                    await writing
-                writing = asyncio.create_task(self._store(batch, len(messages)))
-            if writing is not None:
-                await writing  # finish the batch in hand
+                while len(writing) >= self._concurrent_writes:
+                    _, writing = await asyncio.wait(writing, return_when=asyncio.FIRST_COMPLETED)
+                writing.add(asyncio.create_task(self._store(batch, len(messages))))
+            if writing:
+                await asyncio.wait(writing)  # finish the batches in hand
         finally:
             self.running = False
 

@@ -70,5 +70,6 @@ class Container(containers.DeclarativeContainer):
     ingest_loop = providers.Singleton(
         IngestLoop, source=source, ingest=ingest, repository=repository,
         batch_size=settings.provided.ingest_batch_size,
+        concurrent_writes=settings.provided.ingest_concurrent_writes,
         on_batch=providers.Callable(batch_observer, metrics, feed),
     )

@@ -25,6 +25,7 @@ class Settings(BaseSettings):
     duplicate_window_seconds: float = Field(120.0, gt=0)
 
     ingest_batch_size: int = Field(500, ge=1, le=10_000)
+    ingest_concurrent_writes: int = Field(2, ge=1, le=16)
     db_pool_size: int = Field(10, ge=1)
     db_command_timeout: float = Field(10.0, gt=0)
     log_level: str = "INFO"

@@ -167,3 +167,21 @@ async def test_the_next_batch_is_fetched_while_the_previous_one_is_written_and_w
     await wait_until(lambda: third[0].calls == [("ack",)])
     await rig.stop(task)
     assert list(rig.repository.orders) == ["a", "b", "c"]
+
+
+async def test_with_two_concurrent_writes_a_third_batch_waits_for_one_of_them() -> None:
+    batches = [[message(uid)] for uid in "abc"]
+    repository = SlowRepository()
+    rig = Rig(FakeMessageSource(batches), repository=repository)
+    rig.loop = IngestLoop(rig.source, IngestOrders(repository, rig.cache, rig.dead_letters), repository,
+                          batch_size=7, fetch_timeout=FETCH_TIMEOUT, concurrent_writes=2)
+
+    task = asyncio.create_task(rig.loop.run())
+    await wait_until(lambda: repository.saving == 2 and rig.source.fetch_calls >= 3)
+    await asyncio.sleep(0.05)
+
+    assert repository.saving == 2, "the third batch waits for a free writer"
+    repository.release.set()
+    await wait_until(lambda: all(batch[0].calls == [("ack",)] for batch in batches))
+    await rig.stop(task)
+    assert sorted(repository.orders) == ["a", "b", "c"]
