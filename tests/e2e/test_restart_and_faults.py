@@ -113,6 +113,12 @@ async def test_the_service_reconnects_to_nats_and_resumes(database_url, own_nats
     service = service_factory(settings)
     await service.wait_ready()
     own_nats.stop()
+
+    async def nats_reported_down() -> bool:
+        status, body = await service.get("/readyz")
+        return status == 503 and body["checks"]["nats"] is False
+
+    await eventually(nats_reported_down, 15, "readyz to report NATS unreachable")
     own_nats.start()  # same port, same store: streams and consumer survive
     published = orders(20, seed=2)
     client = await nats.connect(own_nats.url)
