@@ -1,7 +1,6 @@
 """Run PostgreSQL from the ``pgserver`` wheel on 127.0.0.1:PORT (dev server, tests).
 
-Postgres refuses to run as root, so as root the binaries run as system user
-``pgserver`` with the same permission fix-ups pgserver/postgres_server.py applies.
+As root the server runs as system user ``pgserver`` (see ``pgserver_binaries``).
 """
 
 from __future__ import annotations
@@ -10,31 +9,21 @@ import logging
 import os
 import shutil
 import signal
-import stat
 import subprocess
 import tempfile
 import time
-import warnings
-from importlib.util import find_spec
 from pathlib import Path
 from typing import Any
 
 import psutil
 
 from app.adapters.free_port import free_tcp_port
+from app.adapters.pgserver_binaries import pgserver_binary, run_as_pgserver_user
 
 logger = logging.getLogger(__name__)
 
 _HOST = "127.0.0.1"
 _TIMEOUT = 30.0  # startup and fast-shutdown limit, seconds
-
-
-def _bin(exe: str) -> str:
-    """Path of a binary in pgserver/pginstall/bin (found without importing pgserver)."""
-    spec = find_spec("pgserver")
-    if spec is None or not spec.submodule_search_locations:
-        raise RuntimeError("the pgserver wheel is not installed")
-    return str(Path(spec.submodule_search_locations[0]) / "pginstall" / "bin" / exe)
 
 
 def _alive(proc: psutil.Process) -> bool:
@@ -43,23 +32,6 @@ def _alive(proc: psutil.Process) -> bool:
         return proc.status() != psutil.STATUS_ZOMBIE
     except psutil.NoSuchProcess:
         return False
-
-
-def _root_run_as(data_dir: Path) -> dict[str, Any]:
-    """As root: ensure user 'pgserver', make binaries/data reachable, return Popen kwargs."""
-    with warnings.catch_warnings():  # importing pgserver warns if XDG_RUNTIME_DIR is unset
-        warnings.simplefilter("ignore")
-        from pgserver import utils
-    pw = utils.ensure_user_exists("pgserver")
-    assert pw is not None
-    bin_dir = Path(_bin(""))
-    utils.ensure_prefix_permissions(data_dir)
-    utils.ensure_prefix_permissions(bin_dir)
-    read, execute = stat.S_IRGRP | stat.S_IROTH, stat.S_IXGRP | stat.S_IXOTH
-    utils.ensure_folder_permissions(bin_dir, read | execute)
-    utils.ensure_folder_permissions(bin_dir.parent / "lib", read)
-    os.chown(data_dir, pw.pw_uid, pw.pw_gid)
-    return {"user": pw.pw_uid, "group": pw.pw_gid, "extra_groups": []}
 
 
 class PgserverPostgres:
@@ -94,14 +66,14 @@ class PgserverPostgres:
         if self.is_running:
             return
         self.data_dir.mkdir(parents=True, exist_ok=True, mode=0o700)
-        self._run_as = _root_run_as(self.data_dir) if os.geteuid() == 0 else {}
+        self._run_as = run_as_pgserver_user(self.data_dir) if os.geteuid() == 0 else {}
         self._stop_stale_postmaster()
         if not (self.data_dir / "PG_VERSION").exists():
             self._run("initdb", "--auth=trust", "-U", "postgres", "--encoding=utf8", "--no-locale")
         self._socket_dir = Path(tempfile.mkdtemp(prefix="pgsock-"))  # short: sun_path limit
         if self._run_as:
             os.chown(self._socket_dir, self._run_as["user"], self._run_as["group"])
-        cmd = [_bin("postgres"), "-D", str(self.data_dir), "-h", _HOST, "-p", str(self.port),
+        cmd = [pgserver_binary("postgres"), "-D", str(self.data_dir), "-h", _HOST, "-p", str(self.port),
                "-k", str(self._socket_dir)]  # fmt: skip
         cmd += [arg for k, v in self.options.items() for arg in ("-c", f"{k}={v}")]
         logger.info("starting postgres on %s (log: %s)", self.url, self.log_path)
@@ -157,7 +129,7 @@ class PgserverPostgres:
         self._run("pg_ctl", "stop", "-m", "fast", "-w")
 
     def _run(self, exe: str, *args: str) -> None:
-        cmd = [_bin(exe), "-D", str(self.data_dir), *args]
+        cmd = [pgserver_binary(exe), "-D", str(self.data_dir), *args]
         with self.log_path.open("ab") as log:
             rc = subprocess.call(cmd, stdout=log, stderr=subprocess.STDOUT, cwd=self.data_dir,
                                  **self._run_as)  # fmt: skip
