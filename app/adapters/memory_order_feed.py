@@ -34,7 +34,3 @@ class MemoryOrderFeed:
             yield queue
         finally:
             self._listeners.discard(queue)
-
-    @property
-    def listeners(self) -> int:
-        return len(self._listeners)

@@ -22,7 +22,8 @@ VALID_UID = re.compile(ORDER_UID_PATTERN)
 
 @complete_responses
 async def get_order(request: web.Request) -> web.Response:
-    body = request.app[SERVICE].cache.get(request.match_info["order_uid"])
+    lookup = request.app[SERVICE].lookup  # None until startup has wired it (nothing is cached before)
+    body = lookup.cached(request.match_info["order_uid"]) if lookup is not None else None
     if body is None:
         response = await _read_through(request)
         add_security_headers(response)
