@@ -4,6 +4,7 @@ import asyncio
 from collections.abc import Awaitable, Callable
 
 import nats
+import orjson
 from nats.js.api import ConsumerConfig, DeliverPolicy
 
 from app.entrypoints.settings import Settings
@@ -42,6 +43,12 @@ async def dead_letters(nc: nats.NATS, settings: Settings, expected: int, timeout
 async def publish(nc: nats.NATS, settings: Settings, body: bytes, msg_id: str | None = None) -> None:
     headers = {"Nats-Msg-Id": msg_id} if msg_id else None
     await nc.jetstream().publish(settings.orders_subject, body, headers=headers)
+
+
+async def publish_orders(nc: nats.NATS, settings: Settings, orders: list[dict]) -> None:
+    """Publish each order as its JSON, with its uid as the message id."""
+    for order in orders:
+        await publish(nc, settings, orjson.dumps(order), order["order_uid"])
 
 
 async def start_client(aiohttp_client, settings: Settings):

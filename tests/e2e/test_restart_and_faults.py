@@ -3,14 +3,13 @@
 from collections.abc import Iterator
 from pathlib import Path
 
-import orjson
 import pytest
 
 from app.adapters.nats_server_process import NatsServerProcess
 from app.adapters.pgserver_postgres import PgserverPostgres
 from app.adapters.yoyo_migrator import YoyoMigrator
 from app.domain.order_factory import OrderFactory
-from tests.e2e.helpers import eventually, publish
+from tests.e2e.helpers import eventually, publish_orders
 from tests.e2e.service_process import ServiceProcess
 from tests.servers import FAST_PG, isolated_settings, postgres_data_dir
 
@@ -68,8 +67,7 @@ async def test_after_kill_9_every_stored_order_is_served_from_the_warmed_cache(
     first = service_factory(settings)
     await first.wait_ready()
     published = orders(150)
-    for order in published:
-        await publish(nc, settings, orjson.dumps(order), order["order_uid"])
+    await publish_orders(nc, settings, published)
     await eventually(lambda: all_served(first, published), 30, "all orders stored")
 
     first.kill()
@@ -92,8 +90,7 @@ async def test_a_database_outage_delays_orders_but_loses_none(
 
     own_postgres.stop()
     published = orders(30, seed=1)
-    for order in published:
-        await publish(nc, settings, orjson.dumps(order), order["order_uid"])
+    await publish_orders(nc, settings, published)
 
     async def not_ready() -> bool:
         return (await service.get("/readyz"))[0] == 503
@@ -123,8 +120,7 @@ async def test_the_service_reconnects_to_nats_and_resumes(database_url, own_nats
     published = orders(20, seed=2)
     client = await nats.connect(own_nats.url)
     try:
-        for order in published:
-            await publish(client, settings, orjson.dumps(order), order["order_uid"])
+        await publish_orders(client, settings, published)
     finally:
         await client.close()
     await eventually(lambda: all_served(service, published), 60, "orders after NATS restart")
