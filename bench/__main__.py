@@ -27,6 +27,8 @@ def _arguments() -> argparse.Namespace:
     parser = argparse.ArgumentParser(prog="python -m bench", description=__doc__.splitlines()[0])
     parser.add_argument("--orders", type=int, default=100_000, help="orders to ingest and warm (100000)")
     parser.add_argument("--lookups", type=int, default=10_000, help="distinct uids wrk asks for (10000)")
+    parser.add_argument("--only", choices=("ingest", "storage"), help="stop after ingest (or ingest and"
+                        " warm-up): quicker runs while working on them; the doc is left alone")
     parser.add_argument("--profile", type=Path, metavar="DIR",
                         help="record py-spy profiles of each phase into DIR (does not rewrite the doc)")
     return parser.parse_args()
@@ -62,9 +64,10 @@ async def _bench(args: argparse.Namespace, work_dir: Path) -> int:
             run = Run(settings, env, work_dir, Profiler(args.profile), args.orders, args.lookups)
             rows = []
             try:
-                for name, phase in (("ingest", storage_phases.ingest), ("warm-up", storage_phases.warm_up),
-                                    ("uncached lookup + memory", lookup_phases.uncached),
-                                    ("cached lookup + page", lookup_phases.cached)):
+                phases = (("ingest", storage_phases.ingest), ("warm-up", storage_phases.warm_up),
+                          ("uncached lookup + memory", lookup_phases.uncached),
+                          ("cached lookup + page", lookup_phases.cached))
+                for name, phase in phases[:{None: 4, "storage": 2, "ingest": 1}[args.only]]:
                     print(f"== {name}", flush=True)
                     started = time.perf_counter()
                     result = await phase(run)
@@ -77,10 +80,10 @@ async def _bench(args: argparse.Namespace, work_dir: Path) -> int:
     print("\n" + table(rows) + "\n")
     for key, value in details.items():
         print(f"{key}: {value}")
-    if args.profile is None:
+    if args.profile is None and args.only is None:
         write_doc(rows, details, run.notes)
         print(f"\nwritten to {DOC}")
-    else:
+    elif args.profile is not None:
         print(f"\nprofiles in {args.profile} (figures perturbed by sampling; {DOC.name} left as it was)")
     failed = [row.figure for row in rows if row.ok is False]
     if failed:

@@ -12,6 +12,7 @@ from collections.abc import Awaitable, Callable
 from aiohttp import web
 
 from app.entrypoints.container import Container
+from app.entrypoints.gc_tuning import collect_less_often, freeze_startup_objects
 from app.entrypoints.service import OrderService
 from app.entrypoints.settings import Settings
 from app.entrypoints.web.app import create_app
@@ -29,6 +30,7 @@ def build_service(settings: Settings) -> OrderService:
 
 async def run_service(settings: Settings, on_ready: OnReady | None = None) -> None:
     """Serve until SIGTERM/SIGINT, then shut down gracefully."""
+    collect_less_often()
     service = build_service(settings)
     app = create_app(service)
     runner = web.AppRunner(app, handle_signals=False, **server_options(app))
@@ -53,6 +55,7 @@ async def run_service(settings: Settings, on_ready: OnReady | None = None) -> No
 
 async def _when_ready(service: OrderService, on_ready: OnReady | None) -> None:
     await service.ready.wait()
+    freeze_startup_objects()
     if on_ready is not None:
         try:
             await on_ready(service)
