@@ -81,7 +81,7 @@ async def machine(nats_url: str, database_url: str) -> dict[str, str]:
     }
 
 
-def _busy_seconds() -> tuple[float, float]:
+def busy_seconds() -> tuple[float, float]:
     """(machine CPU seconds busy so far, wall seconds) from /proc/stat."""
     user, nice, system, idle, iowait, irq, softirq, steal = map(int, Path("/proc/stat").read_text().split()[1:9])
     tick = os.sysconf("SC_CLK_TCK")
@@ -93,11 +93,11 @@ class OtherLoad:
     """How much CPU the rest of the machine used while the bench ran (our children counted once reaped)."""
 
     def __init__(self) -> None:
-        self._busy, self._wall = _busy_seconds()
+        self._busy, self._wall = busy_seconds()
         self._ours = sum(os.times()[:4])
 
     def describe(self) -> str:
-        busy, wall = _busy_seconds()
+        busy, wall = busy_seconds()
         other = max(busy - self._busy - (sum(os.times()[:4]) - self._ours), 0.0)
         wall -= self._wall
         share = other / (wall * (os.cpu_count() or 1)) if wall else 0.0

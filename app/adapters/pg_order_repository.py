@@ -3,6 +3,12 @@
 A batch is written by one statement (``pg_order_batch_insert``);
 ``ON CONFLICT DO NOTHING`` plus a content digest makes writes idempotent by
 ``order_uid`` and tells a redelivery (same digest) from a conflict.
+
+Batches may be saved concurrently, yet ids still follow arrival: the insert
+statements run one after another in the order ``save`` was called, and each
+transaction commits only after the one before it. So one batch's commit (its
+WAL flush) and the Python around it overlap the next batch's insert, and a
+reader paging by id never sees a later batch before an earlier one.
 """
 
 import asyncio
@@ -49,19 +55,36 @@ class PgOrderRepository:
 
     def __init__(self, pool: asyncpg.Pool) -> None:
         self._pool = pool
+        self._last_insert: asyncio.Future[None] | None = None  # the latest save's turns
+        self._last_commit: asyncio.Future[None] | None = None
 
     async def save(self, orders: Sequence[SerializedOrder]) -> dict[str, SaveOutcome]:
         batch = b"[" + b",".join(o.json for o in orders) + b"]"
-        async with self._connection() as conn, conn.transaction():
-            rows = await conn.fetch(INSERT_BATCH, batch.decode(), [o.digest for o in orders])
-            outcomes = {uid: _outcome(stored, same) for uid, stored, same in rows}
-            unseen = [uid for uid, outcome in outcomes.items() if outcome is None]
-            if unseen:  # committed by another writer after this statement's snapshot
-                stored = dict(await conn.fetch(SELECT_DIGESTS, unseen))
-                digests = {o.uid: o.digest for o in orders}
-                for uid in unseen:
-                    same = stored.get(uid) == digests[uid]
-                    outcomes[uid] = SaveOutcome.DUPLICATE if same else SaveOutcome.CONFLICT
+        # Turns are taken before the first await, so they follow the order of the calls.
+        loop = asyncio.get_running_loop()
+        inserted, committed = loop.create_future(), loop.create_future()
+        insert_after, self._last_insert = self._last_insert, inserted
+        commit_after, self._last_commit = self._last_commit, committed
+        try:
+            async with self._connection() as conn, conn.transaction():
+                await _after(insert_after)
+                try:
+                    rows = await conn.fetch(INSERT_BATCH, batch.decode(), [o.digest for o in orders])
+                finally:
+                    inserted.set_result(None)
+                outcomes = {uid: _outcome(stored, same) for uid, stored, same in rows}
+                unseen = [uid for uid, outcome in outcomes.items() if outcome is None]
+                if unseen:  # committed by another writer after this statement's snapshot
+                    stored = dict(await conn.fetch(SELECT_DIGESTS, unseen))
+                    digests = {o.uid: o.digest for o in orders}
+                    for uid in unseen:
+                        same = stored.get(uid) == digests[uid]
+                        outcomes[uid] = SaveOutcome.DUPLICATE if same else SaveOutcome.CONFLICT
+                await _after(commit_after)
+        finally:
+            for turn in (inserted, committed):
+                if not turn.done():
+                    turn.set_result(None)
         return outcomes
 
     async def get_json(self, order_uid: str) -> bytes | None:
@@ -115,6 +138,12 @@ class PgOrderRepository:
             raise StorageUnavailable(f"{type(error).__name__}: {error}") from error
         except (OSError, TimeoutError, asyncpg.InterfaceError) as error:
             raise StorageUnavailable(f"{type(error).__name__}: {error}") from error
+
+
+async def _after(turn: asyncio.Future[None] | None) -> None:
+    """Wait until an earlier save has passed that step, however it ended."""
+    if turn is not None and not turn.done():
+        await asyncio.wait([turn])
 
 
 def _outcome(stored: bool, same: bool | None) -> SaveOutcome | None:

@@ -60,10 +60,8 @@ class IngestOrders:
     async def store(self, batch: "PreparedBatch") -> BatchReport:
         """The I/O part: save, cache, then ack / dead-letter / nak each message."""
         report = BatchReport()
-        waves, invalid = batch.waves, batch.invalid
-        for message, reason in invalid:
-            await self._dead_letter(message, reason, "invalid", report)
-        for n, wave in enumerate(waves):
+        waves = batch.waves
+        for n, wave in enumerate(waves):  # saves first: storage sees batches in the order they came
             try:
                 outcomes = await self._save(list(wave.values()))
             except StorageUnavailable:
@@ -74,6 +72,8 @@ class IngestOrders:
                 break
             for uid, (message, order) in wave.items():
                 await self._settle(message, order, outcomes[uid], report)
+        for message, reason in batch.invalid:
+            await self._dead_letter(message, reason, "invalid", report)
         return report
 
     async def _save(self, pending: list[tuple[OrderMessage, SerializedOrder]]) -> dict[str, object]:

@@ -28,7 +28,7 @@ class Settings(BaseSettings):
     # More than 1 writes batches in parallel (about +30% ingest on 2 cores) but then ids no
     # longer follow arrival across batches, and a cursor walking the listing while ingest
     # runs could miss an order committed late below it. 1 keeps listings exact.
-    ingest_concurrent_writes: int = Field(1, ge=1, le=16)
+    ingest_concurrent_writes: int = Field(2, ge=1, le=16)
     db_pool_size: int = Field(10, ge=1)
     db_command_timeout: float = Field(10.0, gt=0)
     log_level: str = "INFO"

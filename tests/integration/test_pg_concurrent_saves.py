@@ -1,0 +1,74 @@
+"""Concurrent saves on one PgOrderRepository keep arrival order, against a real PostgreSQL."""
+
+import asyncio
+import json
+import random
+import string
+from collections.abc import AsyncIterator
+from datetime import datetime, timezone
+
+import asyncpg
+import pytest
+
+from app.adapters.pg_order_repository import PgOrderRepository
+from app.domain.document import SerializedOrder, serialize
+from app.domain.order_factory import OrderFactory
+from app.domain.validation import parse_order
+from app.ports.order_repository import OrderNotStorable, SaveOutcome
+
+
+def orders(count: int, seed: int) -> list[SerializedOrder]:
+    factory = OrderFactory(seed, now=datetime(2024, 5, 1, tzinfo=timezone.utc))
+    return [serialize(parse_order(json.dumps(factory.order()).encode())) for _ in range(count)]
+
+
+@pytest.fixture
+async def pool(database_url: str) -> AsyncIterator[asyncpg.Pool]:
+    pool = await asyncpg.create_pool(database_url, min_size=4, max_size=4)
+    yield pool
+    await pool.close()
+
+
+async def ids(pool: asyncpg.Pool) -> dict[str, int]:
+    return dict(await pool.fetch("SELECT order_uid, id FROM orders"))
+
+
+async def test_ids_follow_the_order_of_the_calls_not_of_the_statements(pool: asyncpg.Pool) -> None:
+    repository = PgOrderRepository(pool)
+    big, small, smaller = orders(400, seed=1), orders(2, seed=2), orders(1, seed=3)
+
+    saves = [asyncio.create_task(repository.save(batch)) for batch in (big, small, smaller)]
+    outcomes = await asyncio.gather(*saves)
+
+    assert all(set(o.values()) == {SaveOutcome.STORED} for o in outcomes)
+    stored = await ids(pool)
+    assert max(stored[o.uid] for o in big) < min(stored[o.uid] for o in small)
+    assert max(stored[o.uid] for o in small) < stored[smaller[0].uid]
+
+
+async def test_a_later_batch_is_committed_only_after_the_earlier_one(pool: asyncpg.Pool) -> None:
+    repository = PgOrderRepository(pool)
+    big, small = orders(400, seed=4), orders(1, seed=5)
+    saving_big = asyncio.create_task(repository.save(big))
+    saving_small = asyncio.create_task(repository.save(small))
+
+    await saving_small
+
+    assert len(await ids(pool)) == 401, "the big batch was committed before the small one returned"
+    assert set((await saving_big).values()) == {SaveOutcome.STORED}
+
+
+async def test_an_earlier_batch_that_fails_does_not_hold_up_the_next(pool: asyncpg.Pool) -> None:
+    repository = PgOrderRepository(pool)
+    refused, fine = orders(2, seed=6), orders(3, seed=7)
+    huge_track = "".join(random.Random(7).choices(string.ascii_letters, k=5_000))  # over the btree row limit
+    refused[1] = serialize(parse_order(refused[1].json.replace(
+        refused[1].order.track_number.encode(), huge_track.encode(), 1)))
+
+    failing = asyncio.create_task(repository.save(refused))
+    following = asyncio.create_task(repository.save(fine))
+
+    with pytest.raises(OrderNotStorable):
+        await failing
+    assert await asyncio.wait_for(following, 10) == {o.uid: SaveOutcome.STORED for o in fine}
+    assert set(await ids(pool)) == {o.uid for o in fine}
