@@ -14,20 +14,21 @@ INT64_MAX = 2**63 - 1
 ORDER_UID_PATTERN = r"^[A-Za-z0-9_-]{1,64}$"
 
 # PostgreSQL text cannot hold NUL, so it is refused here rather than at storage.
-Text = Annotated[str, Field(pattern=r"^[^\x00]*$")]
+NO_NUL = r"^[^\x00]*$"
+Text = Annotated[str, Field(pattern=NO_NUL)]
 # Money and counts: non-negative and within PostgreSQL bigint.
 Count = Annotated[int, Field(ge=0, le=INT64_MAX)]
 OrderUid = Annotated[str, Field(pattern=ORDER_UID_PATTERN)]
 
 
-def _to_utc(value: datetime) -> datetime:
+def to_utc(value: datetime) -> datetime:
     try:
         return value.astimezone(timezone.utc)
     except OverflowError:  # e.g. 0001-01-01T00:00:00+03:00 falls before year 1 in UTC
         raise ValueError("is outside the years 1 to 9999 once converted to UTC") from None
 
 
-UtcDatetime = Annotated[AwareDatetime, AfterValidator(_to_utc)]
+UtcDatetime = Annotated[AwareDatetime, AfterValidator(to_utc)]
 
 
 class _Strict(BaseModel):

@@ -5,6 +5,7 @@ from dataclasses import dataclass
 from pydantic import ValidationError
 
 from app.domain.model import Order
+from app.domain.order_codec import NotDecodable, ValidOrder, decode, from_model
 
 
 @dataclass(frozen=True, slots=True)
@@ -30,19 +31,26 @@ class InvalidOrder(Exception):
         return "; ".join(str(v) for v in self.violations)
 
 
-def parse_order(raw: bytes | str) -> Order:
-    """Validate JSON bytes against the model and the business rules."""
+def parse_order(raw: bytes | str) -> ValidOrder:
+    """Validate JSON bytes against the model and the business rules.
+
+    The fast decoder takes what it can; whatever it refuses goes to the pydantic
+    model, which either names every reason or (for what only it handles) accepts.
+    """
     try:
-        order = Order.model_validate_json(raw)
-    except ValidationError as error:
-        raise InvalidOrder([_violation(e) for e in error.errors(include_url=False)]) from None
+        order = decode(raw)
+    except NotDecodable:
+        try:
+            order = from_model(Order.model_validate_json(raw))
+        except ValidationError as error:
+            raise InvalidOrder([_violation(e) for e in error.errors(include_url=False)]) from None
     broken = rule_violations(order)
     if broken:
         raise InvalidOrder(broken)
     return order
 
 
-def rule_violations(order: Order) -> list[Violation]:
+def rule_violations(order: ValidOrder) -> list[Violation]:
     """The cross-field money rules that types alone cannot express."""
     payment = order.payment
     broken = []

@@ -1,0 +1,109 @@
+"""The order's fast form: msgspec Structs read off the pydantic model.
+
+``model.py`` stays the contract (OpenAPI, error messages, the API). Ingest
+decodes every message, so it decodes into these Structs instead: the same
+fields, types and constraints at a quarter of pydantic's cost, encoding the
+same canonical bytes. They are built from the model's fields, so the two cannot
+drift apart; a constraint this module has no form for stops the build.
+``tests/unit/test_order_codec.py`` feeds both the same inputs.
+
+Some checks happen outside the Structs: NUL in text (the model's ``Text``
+pattern) and times finer than microseconds (rounded here, truncated by the
+model) are looked for once in the raw bytes and left to the model, and
+``date_created`` is moved to UTC after decoding, as the model's validator does.
+"""
+
+import functools
+import re
+from datetime import datetime, timezone
+from typing import Annotated, Any, get_args, get_origin
+
+import annotated_types
+import msgspec
+from pydantic import AfterValidator, AwareDatetime, BaseModel
+
+from app.domain.model import NO_NUL, Order, to_utc
+
+_BEYOND_MICROSECONDS = re.compile(rb"\.[0-9]{7}")  # anywhere: a false alarm only costs the slow path
+ValidOrder = msgspec.Struct  # what decode() returns: the Order Struct, attribute for attribute the model
+
+
+class NotDecodable(ValueError):
+    """The fast path does not accept the bytes; the pydantic model says why (or accepts them after all)."""
+
+
+@functools.cache
+def _codec() -> tuple[msgspec.json.Decoder, msgspec.json.Encoder]:
+    return msgspec.json.Decoder(_struct(Order)), msgspec.json.Encoder()
+
+
+def decode(raw: bytes | str) -> ValidOrder:
+    """Validate JSON into the Order Struct; ``NotDecodable`` when it does not fit (or holds NUL)."""
+    try:
+        data = raw.encode() if isinstance(raw, str) else raw
+    except UnicodeEncodeError as error:  # a str with lone surrogates
+        raise NotDecodable(str(error)) from None
+    if b"\\u0000" in data:
+        raise NotDecodable("text may hold NUL: left to the model")
+    if _BEYOND_MICROSECONDS.search(data):
+        raise NotDecodable("a time finer than microseconds: the model truncates, msgspec would round")
+    try:
+        order = _codec()[0].decode(data)
+        created = order.date_created
+        if created.tzinfo is not timezone.utc:
+            order = msgspec.structs.replace(order, date_created=to_utc(created))
+    except (msgspec.ValidationError, msgspec.DecodeError, ValueError) as error:
+        raise NotDecodable(str(error)) from None
+    return order
+
+
+def encode(order: ValidOrder) -> bytes:
+    """The canonical JSON: the model's field order, ``date_created`` in UTC with ``Z``."""
+    return _codec()[1].encode(order)
+
+
+def from_model(order: Order) -> ValidOrder:
+    """The Struct of an order the pydantic model validated."""
+    return msgspec.json.decode(order.model_dump_json(), type=_struct(Order))
+
+
+@functools.cache
+def _struct(model: type[BaseModel]) -> type[msgspec.Struct]:
+    fields = [(name, _field_type(info.annotation, info.metadata)) for name, info in model.model_fields.items()]
+    # gc=False: these never form reference cycles, so the cycle collector need not track them
+    return msgspec.defstruct(model.__name__, fields, frozen=True, gc=False, module=__name__)
+
+
+def _field_type(annotation: Any, metadata: list[Any]) -> Any:
+    if isinstance(annotation, type) and issubclass(annotation, BaseModel):
+        base: Any = _struct(annotation)
+    elif get_origin(annotation) is list:
+        (element,) = get_args(annotation)
+        base = list[_field_type(element, [])]
+    elif annotation is AwareDatetime:
+        base = Annotated[datetime, msgspec.Meta(tz=True)]
+    elif annotation in (str, int):
+        base = annotation
+    else:
+        raise TypeError(f"no msgspec form for {annotation!r}")
+    constraints = dict(_constraint(item) for item in metadata)
+    constraints.pop(None, None)
+    return Annotated[base, msgspec.Meta(**constraints)] if constraints else base
+
+
+def _constraint(item: Any) -> tuple[str | None, Any]:
+    if isinstance(item, annotated_types.Ge):
+        return "ge", item.ge
+    if isinstance(item, annotated_types.Le):
+        return "le", item.le
+    if isinstance(item, annotated_types.MinLen):
+        return "min_length", item.min_length
+    pattern = getattr(item, "pattern", None)
+    if pattern == NO_NUL:
+        return None, None  # decode() looks for NUL once in the raw bytes
+    if isinstance(pattern, str) and pattern.startswith("^") and pattern.endswith("$"):
+        return "pattern", pattern[:-1] + r"\Z"  # re.search's "$" would also match before a final newline
+    if isinstance(item, AfterValidator) and item.func is to_utc:
+        return None, None  # decode() moves the time to UTC
+    raise TypeError(f"no msgspec form for the constraint {item!r}")
+
