@@ -1,14 +1,11 @@
 """The mapping between the Order model and the normalized PostgreSQL tables.
 
-Table columns carry the model's field names, so the column lists and their
-types are read off the pydantic models: the schema and the model cannot drift
-apart without the integration tests noticing.
+Table columns carry the model's field names, so the column lists are read off
+the pydantic models: the schema and the model cannot drift apart without the
+integration tests noticing.
 """
 
-from datetime import datetime
 from typing import Any
-
-from pydantic import AwareDatetime
 
 from app.domain.model import Delivery, Item, Order, Payment
 
@@ -17,15 +14,6 @@ ORDER_COLUMNS = tuple(name for name in Order.model_fields if name not in NESTED)
 DELIVERY_COLUMNS = tuple(Delivery.model_fields)
 PAYMENT_COLUMNS = tuple(Payment.model_fields)
 ITEM_COLUMNS = tuple(Item.model_fields)
-
-
-def sql_type(model: type, column: str) -> str:
-    annotation = model.model_fields[column].annotation
-    if annotation is int:
-        return "bigint"
-    if annotation in (datetime, AwareDatetime):
-        return "timestamptz"
-    return "text"
 
 
 # The document's keys in order, split around its three nested parts.

@@ -1,8 +1,11 @@
 """OrderRepository on PostgreSQL through an asyncpg pool.
 
-A batch is written by one statement (``pg_order_batch_insert``);
-``ON CONFLICT DO NOTHING`` plus a content digest makes writes idempotent by
-``order_uid`` and tells a redelivery (same digest) from a conflict.
+A batch is written with binary COPY, PostgreSQL's fastest way in
+(``pg_order_rows``), after one indexed read of which uids are already stored:
+those are redeliveries (same content digest) or conflicts and are not written
+again, so writes are idempotent by ``order_uid``. Should another writer commit
+one of the uids in between, the COPY meets the primary key, and that attempt is
+undone (a savepoint) and made again.
 
 Batches may be saved concurrently, yet ids still follow arrival: the insert
 statements run one after another in the order ``save`` was called, and each
@@ -17,7 +20,7 @@ from contextlib import asynccontextmanager
 
 import asyncpg
 
-from app.adapters.pg_order_batch_insert import INSERT_BATCH
+from app.adapters.pg_order_rows import TABLE_COLUMNS, table_rows
 from app.adapters.pg_order_columns import document_from_row, select_documents
 from app.domain.document import SerializedOrder, order_json
 from app.domain.model import INT64_MAX
@@ -43,6 +46,7 @@ def _page_query(by_customer: bool, by_track: bool) -> str:
 
 SELECT_PAGES = {(c, t): _page_query(c, t) for c in (False, True) for t in (False, True)}
 
+_COPY_ATTEMPTS = 5  # a uid committed by another writer between the read and the COPY: read again
 WARM_UP_CHUNK = 2000  # rows per cursor fetch while warming the cache
 
 # SQLSTATE classes that say "the content is wrong", not "the server is away":
@@ -59,7 +63,6 @@ class PgOrderRepository:
         self._last_commit: asyncio.Future[None] | None = None
 
     async def save(self, orders: Sequence[SerializedOrder]) -> dict[str, SaveOutcome]:
-        batch = b"[" + b",".join(o.json for o in orders) + b"]"
         # Turns are taken before the first await, so they follow the order of the calls.
         loop = asyncio.get_running_loop()
         inserted, committed = loop.create_future(), loop.create_future()
@@ -69,17 +72,9 @@ class PgOrderRepository:
             async with self._connection() as conn, conn.transaction():
                 await _after(insert_after)
                 try:
-                    rows = await conn.fetch(INSERT_BATCH, batch.decode(), [o.digest for o in orders])
+                    outcomes = await _insert_new(conn, orders)
                 finally:
                     inserted.set_result(None)
-                outcomes = {uid: _outcome(stored, same) for uid, stored, same in rows}
-                unseen = [uid for uid, outcome in outcomes.items() if outcome is None]
-                if unseen:  # committed by another writer after this statement's snapshot
-                    stored = dict(await conn.fetch(SELECT_DIGESTS, unseen))
-                    digests = {o.uid: o.digest for o in orders}
-                    for uid in unseen:
-                        same = stored.get(uid) == digests[uid]
-                        outcomes[uid] = SaveOutcome.DUPLICATE if same else SaveOutcome.CONFLICT
                 await _after(commit_after)
         finally:
             for turn in (inserted, committed):
@@ -140,15 +135,26 @@ class PgOrderRepository:
             raise StorageUnavailable(f"{type(error).__name__}: {error}") from error
 
 
+async def _insert_new(conn: asyncpg.Connection, orders: Sequence[SerializedOrder]) -> dict[str, SaveOutcome]:
+    """Copy in the orders not stored yet; the stored ones are duplicates or conflicts by their digest."""
+    for attempt in range(1, _COPY_ATTEMPTS + 1):
+        stored = dict(await conn.fetch(SELECT_DIGESTS, [o.uid for o in orders]))
+        new = [o for o in orders if o.uid not in stored]
+        try:
+            async with conn.transaction():  # a savepoint: a lost race undoes this attempt only
+                for table, rows in table_rows(new).items():
+                    if rows:
+                        await conn.copy_records_to_table(table, records=rows, columns=TABLE_COLUMNS[table])
+        except asyncpg.UniqueViolationError:
+            if attempt == _COPY_ATTEMPTS:
+                raise
+            continue
+        break
+    return {o.uid: SaveOutcome.STORED if o.uid not in stored
+            else SaveOutcome.DUPLICATE if stored[o.uid] == o.digest else SaveOutcome.CONFLICT for o in orders}
+
+
 async def _after(turn: asyncio.Future[None] | None) -> None:
     """Wait until an earlier save has passed that step, however it ended."""
     if turn is not None and not turn.done():
         await asyncio.wait([turn])
-
-
-def _outcome(stored: bool, same: bool | None) -> SaveOutcome | None:
-    if stored:
-        return SaveOutcome.STORED
-    if same is None:
-        return None
-    return SaveOutcome.DUPLICATE if same else SaveOutcome.CONFLICT

@@ -25,6 +25,13 @@ def order_tables(url: str) -> set[str]:
     return {name for (name,) in rows}
 
 
+def foreign_keys(url: str) -> set[str]:
+    """The tables that have a foreign key."""
+    with psycopg.connect(url) as conn:
+        rows = conn.execute("SELECT conrelid::regclass::text FROM pg_constraint WHERE contype = 'f'").fetchall()
+    return {name for (name,) in rows}
+
+
 def run(args: list[str], env: dict[str, str], cwd: Path) -> subprocess.CompletedProcess[str]:
     return subprocess.run(args, env=env, cwd=cwd, capture_output=True, text=True, timeout=60)
 
@@ -71,7 +78,20 @@ async def test_cli_migrate_and_rollback(empty_database_url: str, tmp_path: Path)
     rolled_back = run([*CLI, "migrate", "--rollback"], env, tmp_path)
     assert rolled_back.returncode == 0, rolled_back.stderr
     assert rolled_back.stdout.strip() == f"rolled back: {MIGRATION_IDS[-1]}"
+
+    rest = run([*CLI, "migrate", "--rollback", str(len(MIGRATION_IDS))], env, tmp_path)
+    assert rest.returncode == 0, rest.stderr
+    assert rest.stdout.strip() == f"rolled back: {', '.join(MIGRATION_IDS[-2::-1])}"
     assert order_tables(empty_database_url) == set()
+
+
+async def test_the_child_foreign_keys_go_with_0002_and_come_back_with_its_rollback(empty_database_url: str) -> None:
+    migrator = YoyoMigrator(empty_database_url)
+    migrator.apply()
+    assert foreign_keys(empty_database_url) == set()
+
+    assert migrator.rollback() == ["0002_drop_child_foreign_keys"]
+    assert foreign_keys(empty_database_url) == {"deliveries", "payments", "items"}
 
 
 def test_cli_migrate_without_database_url_fails_clearly(tmp_path: Path) -> None:

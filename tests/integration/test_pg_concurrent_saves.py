@@ -11,6 +11,7 @@ import asyncpg
 import pytest
 
 from app.adapters.pg_order_repository import PgOrderRepository
+from app.adapters.pg_order_rows import TABLE_COLUMNS, table_rows
 from app.domain.document import SerializedOrder, serialize
 from app.domain.order_factory import OrderFactory
 from app.domain.validation import parse_order
@@ -72,3 +73,36 @@ async def test_an_earlier_batch_that_fails_does_not_hold_up_the_next(pool: async
         await failing
     assert await asyncio.wait_for(following, 10) == {o.uid: SaveOutcome.STORED for o in fine}
     assert set(await ids(pool)) == {o.uid for o in fine}
+
+
+@pytest.mark.parametrize("same_content", [True, False])
+async def test_a_uid_another_writer_commits_during_the_copy_is_read_again(
+    pool: asyncpg.Pool, database_url: str, same_content: bool,
+) -> None:
+    """The other writer's rows are uncommitted when the save reads, so its COPY waits on the key, then fails."""
+    mine, = orders(1, seed=8)
+    theirs = mine if same_content else serialize(parse_order(mine.json.replace(b'"entry":"', b'"entry":"X', 1)))
+    other_writer = await asyncpg.connect(database_url)
+    try:
+        transaction = other_writer.transaction()
+        await transaction.start()
+        for table, rows in table_rows([theirs]).items():
+            await other_writer.copy_records_to_table(table, records=rows, columns=TABLE_COLUMNS[table])
+        saving = asyncio.create_task(PgOrderRepository(pool).save([mine]))
+        await until_waiting_on_a_lock(pool)
+        await transaction.commit()
+        outcome = await asyncio.wait_for(saving, 10)
+    finally:
+        await other_writer.close()
+
+    assert outcome == {mine.uid: SaveOutcome.DUPLICATE if same_content else SaveOutcome.CONFLICT}
+    assert await pool.fetchval("SELECT count(*) FROM items") == len(theirs.order.items)
+
+
+async def until_waiting_on_a_lock(pool: asyncpg.Pool) -> None:
+    for _ in range(500):
+        if await pool.fetchval("SELECT count(*) FROM pg_stat_activity WHERE wait_event_type = 'Lock'"
+                                " AND datname = current_database()"):
+            return
+        await asyncio.sleep(0.01)
+    raise AssertionError("the save never waited for the other writer's key")
