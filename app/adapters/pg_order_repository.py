@@ -11,7 +11,9 @@ Batches may be saved concurrently, yet ids still follow arrival: the insert
 statements run one after another in the order ``save`` was called, and each
 transaction commits only after the one before it. So one batch's commit (its
 WAL flush) and the Python around it overlap the next batch's insert, and a
-reader paging by id never sees a later batch before an earlier one.
+reader paging by id never sees a later batch before an earlier one. (Two
+service instances that insert the same uids in crossing order could wait on
+each other; the command timeout ends that wait and the batch is retried.)
 """
 
 import asyncio

@@ -14,7 +14,7 @@ from app.entrypoints.web.api_listing import list_orders
 from app.entrypoints.web.api_submit import submit_order
 from app.entrypoints.web.app_keys import SERVICE
 from app.entrypoints.web.problems import complete_responses, problem
-from app.entrypoints.web.security_headers import SECURITY_HEADERS, add_security_headers
+from app.entrypoints.web.security_headers import API_SECURITY_HEADERS, add_security_headers
 from app.ports.order_repository import StorageUnavailable
 
 VALID_UID = re.compile(ORDER_UID_PATTERN)
@@ -28,7 +28,7 @@ async def get_order(request: web.Request) -> web.Response:
         response = await _read_through(request)
         add_security_headers(response)
         return response
-    return web.Response(body=body, content_type="application/json", headers=SECURITY_HEADERS)
+    return web.Response(body=body, content_type="application/json", headers=API_SECURITY_HEADERS)
 
 
 async def _read_through(request: web.Request) -> web.Response:
