@@ -25,9 +25,8 @@ class Settings(BaseSettings):
     duplicate_window_seconds: float = Field(120.0, gt=0)
 
     ingest_batch_size: int = Field(500, ge=1, le=10_000)
-    # More than 1 writes batches in parallel (about +30% ingest on 2 cores) but then ids no
-    # longer follow arrival across batches, and a cursor walking the listing while ingest
-    # runs could miss an order committed late below it. 1 keeps listings exact.
+    # Batches in flight to PostgreSQL at once: one commits while the next is inserted. The
+    # repository keeps inserts and commits in arrival order, so ids and listings still follow it.
     ingest_concurrent_writes: int = Field(2, ge=1, le=16)
     db_pool_size: int = Field(10, ge=1)
     db_command_timeout: float = Field(10.0, gt=0)

@@ -3,7 +3,7 @@
 Neither a middleware (15-30% of cached-lookup throughput, measured with wrk)
 nor an ``on_response_prepare`` signal (about 2.6 µs a request, ~5%): every
 handler but the hot one is wrapped (see ``app.py``), and the hot one builds
-its response with ``SECURITY_HEADERS`` itself.
+its response with ``API_SECURITY_HEADERS`` itself.
 
 JSON (the API, problem details) is never a document a browser runs, so it gets
 the short set OWASP advises for APIs: a CSP that allows nothing and no framing,
