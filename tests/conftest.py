@@ -9,7 +9,6 @@ import copy
 import json
 import os
 from collections.abc import AsyncIterator, Iterator
-from pathlib import Path
 
 import nats
 import pytest

@@ -1,11 +1,7 @@
 """Concurrent saves on one PgOrderRepository keep arrival order, against a real PostgreSQL."""
 
 import asyncio
-import json
-import random
-import string
 from collections.abc import AsyncIterator
-from datetime import datetime, timezone
 
 import asyncpg
 import pytest
@@ -13,14 +9,13 @@ import pytest
 from app.adapters.pg_order_repository import PgOrderRepository
 from app.adapters.pg_order_rows import TABLE_COLUMNS, table_rows
 from app.domain.document import SerializedOrder, serialize
-from app.domain.order_factory import OrderFactory
 from app.domain.validation import parse_order
 from app.ports.order_repository import OrderNotStorable, SaveOutcome
+from tests.serialized_orders import generated, incompressible, ser
 
 
 def orders(count: int, seed: int) -> list[SerializedOrder]:
-    factory = OrderFactory(seed, now=datetime(2024, 5, 1, tzinfo=timezone.utc))
-    return [serialize(parse_order(json.dumps(factory.order()).encode())) for _ in range(count)]
+    return [ser(d) for d in generated(count, seed)]
 
 
 @pytest.fixture
@@ -62,7 +57,7 @@ async def test_a_later_batch_is_committed_only_after_the_earlier_one(pool: async
 async def test_an_earlier_batch_that_fails_does_not_hold_up_the_next(pool: asyncpg.Pool) -> None:
     repository = PgOrderRepository(pool)
     refused, fine = orders(2, seed=6), orders(3, seed=7)
-    huge_track = "".join(random.Random(7).choices(string.ascii_letters, k=5_000))  # over the btree row limit
+    huge_track = incompressible(5_000)  # over the btree row limit
     refused[1] = serialize(parse_order(refused[1].json.replace(
         refused[1].order.track_number.encode(), huge_track.encode(), 1)))
 

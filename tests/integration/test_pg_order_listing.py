@@ -3,21 +3,15 @@
 import copy
 import json
 from collections.abc import AsyncIterator
-from datetime import datetime, timezone
 
 import asyncpg
 import pytest
 
 from app.adapters.pg_order_repository import PgOrderRepository
-from app.domain.document import SerializedOrder, serialize
+from app.domain.document import SerializedOrder
 from app.domain.order_factory import OrderFactory
-from app.domain.validation import parse_order
+from tests.serialized_orders import NOW, ser
 
-NOW = datetime(2024, 5, 1, 12, 0, tzinfo=timezone.utc)
-
-
-def ser(document: dict) -> SerializedOrder:
-    return serialize(parse_order(json.dumps(document).encode()))
 
 
 @pytest.fixture

@@ -2,10 +2,7 @@
 
 import copy
 import json
-import random
-import string
 from collections.abc import AsyncIterator, Sequence
-from datetime import datetime, timezone
 from urllib.parse import urlsplit, urlunsplit
 
 import asyncpg
@@ -14,24 +11,12 @@ import pytest
 
 from app.adapters.free_port import free_tcp_port
 from app.adapters.pg_order_repository import PgOrderRepository
-from app.domain.document import SerializedOrder, serialize
+from app.domain.document import SerializedOrder
 from app.domain.model import INT64_MAX
-from app.domain.order_factory import OrderFactory
-from app.domain.validation import parse_order
 from app.ports.order_repository import OrderNotStorable, SaveOutcome, StorageUnavailable
+from tests.serialized_orders import generated, incompressible, ser
 
-NOW = datetime(2024, 5, 1, 12, 0, tzinfo=timezone.utc)
 TABLES = ("orders", "deliveries", "payments", "items")
-
-
-def ser(document: dict) -> SerializedOrder:
-    """The order as the ingest path makes it: JSON bytes → parse_order → serialize."""
-    return serialize(parse_order(json.dumps(document, ensure_ascii=False).encode()))
-
-
-def generated(count: int, seed: int) -> list[dict]:
-    factory = OrderFactory(seed, now=NOW)
-    return [factory.order() for _ in range(count)]
 
 
 def changed(document: dict) -> dict:
@@ -251,17 +236,11 @@ async def test_an_unreachable_server_is_storage_unavailable(
         await collect(dead_repository, 10)
 
 
-def _incompressible(length: int) -> str:
-    """Text PostgreSQL cannot compress below the btree row limit (2704 bytes)."""
-    rng = random.Random(7)
-    return "".join(rng.choices(string.ascii_letters + string.digits, k=length))
-
-
 async def test_content_the_database_refuses_is_not_storable_and_nothing_is_committed(
     repository: PgOrderRepository, pool: asyncpg.Pool,
 ) -> None:
     good, huge = generated(2, seed=4)
-    huge["track_number"] = _incompressible(5_000)  # > 2704 bytes, < the 8 kB page
+    huge["track_number"] = incompressible(5_000)  # > 2704 bytes, < the 8 kB page
     good_order, huge_order = ser(good), ser(huge)  # the model allows it
 
     with pytest.raises(OrderNotStorable) as refused:
