@@ -18,10 +18,10 @@ class HttpTimings:
 
     def __init__(self, buckets: tuple[float, ...]) -> None:
         self.buckets = buckets
-        self._series: dict[tuple[str, str, str], list] = {}
+        self._series: dict[tuple[str, str, int], list] = {}
 
     def observe(self, route: str, method: str, status: int, seconds: float) -> None:
-        key = (route, method, str(status))
+        key = (route, method, status)
         series = self._series.get(key)
         if series is None:
             series = self._series[key] = [[0] * (len(self.buckets) + 1), 0.0]
@@ -31,10 +31,10 @@ class HttpTimings:
     def collect(self):
         family = HistogramMetricFamily(NAME, "HTTP request duration", labels=("route", "method", "status"))
         bounds = [str(b) for b in self.buckets] + ["+Inf"]
-        for labels, (counts, total) in list(self._series.items()):
+        for (route, method, status), (counts, total) in list(self._series.items()):
             cumulative, running = [], 0
             for bound, count in zip(bounds, counts):
                 running += count
                 cumulative.append((bound, running))
-            family.add_metric(list(labels), cumulative, total)
+            family.add_metric([route, method, str(status)], cumulative, total)
         yield family
