@@ -3,6 +3,10 @@
 import asyncio
 import os
 
+import asyncpg
+import nats
+
+from app.entrypoints.settings import Settings
 from bench.ceilings import raw_fetch_ack, raw_recent_select
 from bench.report import Row, busy_seconds
 from bench.run import ROUNDS, Run
@@ -11,40 +15,70 @@ from bench.wrk import cpu_seconds
 
 
 async def ingest(run: Run) -> Row:
+    """In turns, as the lookups: the raw fetch+ack, then the service from an empty database and a new
+    consumer; the best of each. A last raw run follows, so the service's rounds sit between ceilings."""
     s = run.settings
     published = await publish_orders(s, run.orders)
     run.note(f"published {run.orders:,} orders in {published:.1f} s, before the service started")
-    machine_cpu = busy_seconds()[0]
-    ceilings = [await raw_fetch_ack(s.nats_url, s.orders_stream, run.orders, s.ingest_batch_size)]
-    ceiling_cpu = busy_seconds()[0] - machine_cpu
-    service = run.service("ingest")
+    ceilings, rounds = [], []
+    for n in range(ROUNDS):
+        machine_cpu = busy_seconds()[0]
+        ceilings.append(await raw_fetch_ack(s.nats_url, s.orders_stream, run.orders, s.ingest_batch_size))
+        ceiling_cpu = busy_seconds()[0] - machine_cpu
+        if n:
+            await _forget_ingest(s)
+        rounds.append(await _service_ingest(run, n, ceiling_cpu))
+    ceilings.append(await raw_fetch_ack(s.nats_url, s.orders_stream, run.orders, s.ingest_batch_size))
+    seconds, ceiling_s = min(rounds), min(ceilings)
+    rate, ceiling = run.orders / seconds, run.orders / ceiling_s
+    run.note(f"ingest: best {seconds:.1f} s of {' / '.join(f'{r:.1f}' for r in rounds)};"
+             f" raw fetch+ack {' / '.join(f'{c:.1f}' for c in ceilings)} s, best {ceiling_s:.1f} s")
+    run.uids_file, run.bodies_file, run.bodies = await lookup_set(s.database_url, run.lookups, run.work_dir)
+    return Row(f"3. Ingest {run.orders:,} orders", f"{rate:,.0f} orders/s", f"{ceiling:,.0f} msgs/s",
+               f"{rate / ceiling:.2f}", "≥ 0.5", rate / ceiling >= 0.5)
+
+
+async def _service_ingest(run: Run, n: int, ceiling_cpu: float) -> float:
+    """One round: seconds from /readyz 200 until all are committed and acked; notes its CPU figures."""
+    s = run.settings
+    service = run.service(f"ingest-{n}")
     service.start()
     try:
         ready = await service.wait_ready()
         cpu, machine_cpu = cpu_seconds(service.pid), busy_seconds()[0]
-        with run.profiler.phase("ingest", service.pid):
+        with run.profiler.phase(f"ingest-{n}", service.pid):
             done = await wait_ingested(s, run.orders)
         cpu, machine_cpu = cpu_seconds(service.pid) - cpu, busy_seconds()[0] - machine_cpu
         batches = await service.histogram("orders_ingest_batch_seconds")
     finally:
         service.stop()
-    ceilings.append(await raw_fetch_ack(s.nats_url, s.orders_stream, run.orders, s.ingest_batch_size))
-    seconds, ceiling_s = done - ready, min(ceilings)
-    rate, ceiling = run.orders / seconds, run.orders / ceiling_s
-    run.note(f"ingest: {seconds:.1f} s from /readyz 200 to all committed and acked (batches of"
+    seconds = done - ready
+    run.note(f"ingest {n + 1}: {seconds:.1f} s from /readyz 200 to all committed and acked (batches of"
              f" {s.ingest_batch_size}), service CPU {cpu / run.orders * 1e6:.0f} µs/order"
-             f" ({cpu / seconds:.0%} of one core); raw fetch+ack {' / '.join(f'{c:.1f}' for c in ceilings)} s")
+             f" ({cpu / seconds:.0%} of one core)")
     cores = os.cpu_count() or 1
-    run.note(f"ingest CPU, whole machine: {machine_cpu:.1f} CPU-s ({machine_cpu / run.orders * 1e6:.0f} µs/order;"
-             f" service {cpu:.1f}, PostgreSQL + NATS + the bench's watcher {machine_cpu - cpu:.1f}) against"
-             f" {ceiling_cpu:.1f} CPU-s for the first raw fetch+ack; at the target (half the ceiling's rate)"
-             f" the {cores} cores would offer {2 * ceiling_s * cores:.1f} CPU-s")
+    run.note(f"ingest {n + 1} CPU, whole machine: {machine_cpu:.1f} CPU-s ({machine_cpu / run.orders * 1e6:.0f}"
+             f" µs/order; service {cpu:.1f}, PostgreSQL + NATS + the bench's watcher {machine_cpu - cpu:.1f})"
+             f" against {ceiling_cpu:.1f} CPU-s for the raw fetch+ack before it; the {cores} cores offered"
+             f" {seconds * cores:.1f} CPU-s")
     if batches and batches[0]:
-        run.note(f"ingest: {batches[0]:.0f} batches, storing one took {batches[1] / batches[0] * 1000:.0f} ms on"
-                 f" average (together {batches[1] / seconds:.0%} of the ingest time: writes overlap), per the service's /metrics")
-    run.uids_file, run.bodies_file, run.bodies = await lookup_set(s.database_url, run.lookups, run.work_dir)
-    return Row(f"3. Ingest {run.orders:,} orders", f"{rate:,.0f} orders/s", f"{ceiling:,.0f} msgs/s",
-               f"{rate / ceiling:.2f}", "≥ 0.5", rate / ceiling >= 0.5)
+        run.note(f"ingest {n + 1}: {batches[0]:.0f} batches, storing one took {batches[1] / batches[0] * 1000:.0f} ms"
+                 f" on average (together {batches[1] / seconds:.0%} of the ingest time: writes overlap)")
+    return seconds
+
+
+async def _forget_ingest(settings: Settings) -> None:
+    """Empty the order tables and drop the service's consumer (it makes a new one, from the stream's start)."""
+    conn = await asyncpg.connect(settings.database_url)
+    try:
+        await conn.execute("TRUNCATE orders, deliveries, payments, items RESTART IDENTITY")
+    finally:
+        await conn.close()
+    nc = await nats.connect(settings.nats_url, name="bench-reset")
+    try:
+        await nc.jetstream().delete_consumer(settings.orders_stream, settings.orders_consumer)
+    finally:
+        await nc.close()
 
 
 async def warm_up(run: Run) -> Row:
