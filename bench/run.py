@@ -7,7 +7,7 @@ from app.entrypoints.settings import Settings
 from bench.profile import Profiler
 from bench.service_proc import ServiceProcess
 
-ROUNDS = 2  # service and ceiling measured in turns, best of each: the machine may be busy with other work
+ROUNDS = 3  # service and ceiling measured in turns, each round a new process, best of each: see bench/README.md
 
 
 @dataclass
