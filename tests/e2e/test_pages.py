@@ -87,6 +87,7 @@ async def test_order_page_reads_like_an_order(client, nc, settings, sample) -> N
     ("/orders/bad%21uid", 400),
     ("/orders/has/slash", 400),
     ("/orders/" + "x" * 65, 400),
+    ("/orders/line%0Abreak", 400),  # a route pattern's '.' stops at a newline; the page's must not
 ])
 async def test_unknown_or_malformed_uid_gets_a_friendly_page(client, path, status) -> None:
     html = await page(client, path, status)

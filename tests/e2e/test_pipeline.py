@@ -86,9 +86,11 @@ async def test_lookup_errors_are_problem_json(client) -> None:
     malformed = await client.get("/api/orders/not%20a%20uid!")
     too_long = await client.get("/api/orders/" + "a" * 65)
     no_route = await client.get("/api/nothing-here")
+    no_route_newline = await client.get("/api/nothing%0Ahere")  # the catch-all must match a newline too
     wrong_method = await client.delete("/healthz")
 
-    for response, status in ((missing, 404), (malformed, 400), (too_long, 400), (no_route, 404)):
+    for response, status in ((missing, 404), (malformed, 400), (too_long, 400), (no_route, 404),
+                             (no_route_newline, 404)):
         assert response.status == status
         assert response.content_type == "application/problem+json"
         problem = await response.json()

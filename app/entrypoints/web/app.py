@@ -48,7 +48,7 @@ def _finish_routes(app: web.Application) -> None:
     """Last: a catch-all route for unknown paths and methods, then wrap every handler
     (but the hot path's) so its errors become problems and its responses get the
     security headers. This is what middlewares would do, without their cost per request."""
-    app.router.add_route("*", "/{path:.*}", no_route, name="no-route")
+    app.router.add_route("*", "/{path:(?s:.*)}", no_route, name="no-route")  # (?s): newlines too
     for route in app.router.routes():
         handler = route.handler
         if not getattr(handler, "complete_responses", False) and not isinstance(handler, type):

@@ -114,5 +114,5 @@ def setup(app: web.Application) -> None:
     env.globals["asset"] = {name: str(static.url_for(filename=name, append_version=True)) for name in ASSETS}
     app.router.add_get("/", home, name="home")
     app.router.add_get("/orders", search, name="search")
-    app.router.add_get("/orders/{order_uid:.+}", order_page, name="order-page")
+    app.router.add_get("/orders/{order_uid:(?s:.+)}", order_page, name="order-page")  # (?s): newlines too
     app.router.add_get("/favicon.ico", favicon, name="favicon")
