@@ -4,8 +4,13 @@ Valid orders of a batch are saved in one transaction and acked only after the
 commit. Bad messages and conflicting versions are dead-lettered, then
 terminated. When storage is down every unsettled valid message is naked with a
 growing delay and the report says so, so the caller can stop fetching.
+
+Batches may be stored concurrently (their saves overlap), but each settles its
+messages only after the batch stored before it has settled: acks, naks and dead
+letters follow the order in which the batches came.
 """
 
+import asyncio
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
@@ -49,6 +54,7 @@ class IngestOrders:
         self._repository = repository
         self._cache = cache
         self._dead_letters = dead_letters
+        self._last_settled: asyncio.Future[None] | None = None  # the latest store()'s settling turn
 
     def prepare(self, messages: Sequence[OrderMessage]) -> "PreparedBatch":
         """The CPU part: validate and serialize (may run while the previous batch is written)."""
@@ -58,23 +64,37 @@ class IngestOrders:
         return await self.store(self.prepare(messages))
 
     async def store(self, batch: "PreparedBatch") -> BatchReport:
-        """The I/O part: save, cache, then ack / dead-letter / nak each message."""
-        report = BatchReport()
-        waves = batch.waves
-        for n, wave in enumerate(waves):  # saves first: storage sees batches in the order they came
+        """The I/O part: save; then, once the batch before has settled, cache and ack,
+        dead-letter or nak each message."""
+        settled = asyncio.get_running_loop().create_future()
+        settle_after, self._last_settled = self._last_settled, settled  # taken before the first await
+        try:
+            report = BatchReport()
+            saved, unsaved = await self._save_waves(batch.waves, report)
+            if settle_after is not None:
+                await settle_after
+            for wave, outcomes in saved:
+                for uid, (message, order) in wave.items():
+                    await self._settle(message, order, outcomes[uid], report)
+            for message in unsaved:
+                await self._retry(message, report)
+            for message, reason in batch.invalid:
+                await self._dead_letter(message, reason, "invalid", report)
+            return report
+        finally:
+            settled.set_result(None)
+
+    async def _save_waves(self, waves: list[Wave], report: BatchReport) -> tuple[list, list[OrderMessage]]:
+        """Save wave after wave; the saved waves with their outcomes, and the messages left
+        unsaved because storage went away."""
+        saved = []
+        for n, wave in enumerate(waves):  # a repeated uid's later wave is saved after its first
             try:
-                outcomes = await self._save(list(wave.values()))
+                saved.append((wave, await self._save(list(wave.values()))))
             except StorageUnavailable:
                 report.storage_unavailable = True
-                for later in waves[n:]:
-                    for message, _ in later.values():
-                        await self._retry(message, report)
-                break
-            for uid, (message, order) in wave.items():
-                await self._settle(message, order, outcomes[uid], report)
-        for message, reason in batch.invalid:
-            await self._dead_letter(message, reason, "invalid", report)
-        return report
+                return saved, [message for later in waves[n:] for message, _ in later.values()]
+        return saved, []
 
     async def _save(self, pending: list[tuple[OrderMessage, SerializedOrder]]) -> dict[str, object]:
         try:

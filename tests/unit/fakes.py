@@ -14,7 +14,8 @@ from app.ports.order_repository import OrderNotStorable, SaveOutcome, StorageUna
 class FakeOrderRepository:
     """Dict-backed storage; insertion order is storage order.
 
-    ``down = True`` makes save/get_json/ping raise StorageUnavailable.
+    ``down = True`` makes save/get_json/ping raise StorageUnavailable; a save waits
+    while ``paused`` (an Event) is not set, like one held up in its transaction.
     A batch containing any uid in ``unstorable`` is refused as a whole with
     OrderNotStorable and nothing of it is written, like a rolled-back transaction.
     """
@@ -25,6 +26,7 @@ class FakeOrderRepository:
         self.unstorable: set[str] = set()
         self.calls: Counter[str] = Counter()
         self.saved_batches: list[list[str]] = []
+        self.paused: asyncio.Event | None = None
 
     def preload(self, *orders: SerializedOrder) -> None:
         for order in orders:
@@ -36,6 +38,8 @@ class FakeOrderRepository:
 
     async def save(self, orders: Sequence[SerializedOrder]) -> dict[str, SaveOutcome]:
         self.calls["save"] += 1
+        if self.paused is not None:
+            await self.paused.wait()
         self._check_up()
         uids = [order.uid for order in orders]
         assert len(set(uids)) == len(uids), f"save() needs distinct uids, got {uids}"

@@ -1,5 +1,6 @@
 """IngestOrders: one batch of messages to stored, cached and settled (acked / naked / termed)."""
 
+import asyncio
 from dataclasses import dataclass
 
 import orjson
@@ -96,6 +97,24 @@ async def test_invalid_message_does_not_hold_back_valid_ones(rig: Rig) -> None:
     assert list(rig.repository.orders) == ["good"]
     assert good.calls == [("ack",)] and bad.calls == [("term",)]
     assert (report.stored, report.dead_lettered) == (1, {"invalid": 1})
+
+
+@pytest.mark.asyncio
+async def test_batches_stored_together_settle_in_the_order_they_came(rig: Rig) -> None:
+    # The first batch's save is held up; the second has nothing to save and would settle at once.
+    first_good, first_bad = message(order_doc("first")), message(invalid_doc("first-bad"))
+    second_bad = message(invalid_doc("second-bad"))
+    rig.repository.paused = asyncio.Event()
+    first = asyncio.create_task(rig.ingest.store(rig.ingest.prepare([first_good, first_bad])))
+    second = asyncio.create_task(rig.ingest.store(rig.ingest.prepare([second_bad])))
+    await asyncio.sleep(0.01)
+
+    assert not second_bad.calls  # waiting for the first batch to settle
+    rig.repository.paused.set()
+    await asyncio.gather(first, second)
+
+    assert [letter for letter, _ in rig.dead_letters.letters] == [first_bad, second_bad]
+    assert first_good.acked and first_bad.termed and second_bad.termed
 
 
 # --- redelivery and conflicts --------------------------------------------
