@@ -6,12 +6,15 @@ import os
 import asyncpg
 import nats
 
+from app.adapters.pg_order_rows import TABLE_COLUMNS
 from app.entrypoints.settings import Settings
 from bench.ceilings import raw_fetch_ack, raw_recent_select
 from bench.report import Row, busy_seconds
 from bench.run import ROUNDS, Run
 from bench.seed import lookup_set, publish_orders, wait_ingested
 from bench.wrk import cpu_seconds
+
+ORDER_TABLES = ", ".join(TABLE_COLUMNS)  # the four tables an order is stored in
 
 
 async def ingest(run: Run) -> Row:
@@ -73,7 +76,7 @@ async def _settle_database(settings: Settings) -> None:
     they do not run during (and skew) the read phases that follow."""
     conn = await asyncpg.connect(settings.database_url)
     try:
-        await conn.execute("VACUUM (ANALYZE) orders, deliveries, payments, items")
+        await conn.execute(f"VACUUM (ANALYZE) {ORDER_TABLES}")
         try:
             await conn.execute("CHECKPOINT")
         except asyncpg.InsufficientPrivilegeError:  # an external server's non-superuser: its own checkpoints
@@ -86,7 +89,7 @@ async def _forget_ingest(settings: Settings) -> None:
     """Empty the order tables and drop the service's consumer (it makes a new one, from the stream's start)."""
     conn = await asyncpg.connect(settings.database_url)
     try:
-        await conn.execute("TRUNCATE orders, deliveries, payments, items RESTART IDENTITY")
+        await conn.execute(f"TRUNCATE {ORDER_TABLES} RESTART IDENTITY")
     finally:
         await conn.close()
     nc = await nats.connect(settings.nats_url, name="bench-reset")
