@@ -164,3 +164,39 @@ async def test_metrics_are_exposed_and_move(client, nc, settings) -> None:
         assert re.search(rf"^{name}[{{ ]", text, re.M), name
     assert re.search(r'^http_request_duration_seconds_count\{[^}]*route="/api/orders/\{order_uid\}"'
                      r'[^}]*status="404"\} [1-9]', text, re.M)
+
+
+def _request_counts(text: str) -> dict[tuple[str, str, str], float]:
+    counts = {}
+    for labels, count in re.findall(r"^http_request_duration_seconds_count\{(.*)\} (\S+)$", text, re.M):
+        label = dict(re.findall(r'(\w+)="([^"]*)"', labels))
+        counts[label["route"], label["method"], label["status"]] = float(count)
+    return counts
+
+
+async def test_request_durations_count_each_answer_by_route_method_and_status(client) -> None:
+    order = orders(1, seed=11)[0]
+    path = f"/api/orders/{order['order_uid']}"
+    await client.post("/api/orders?wait=5", data=orjson.dumps(order), headers=JSON)  # stored and cached
+    before = _request_counts(await (await client.get("/metrics")).text())
+
+    for _ in range(3):
+        assert (await client.get(path)).status == 200  # the hot path times itself
+    assert (await client.head(path)).status == 200
+    assert (await client.get("/api/orders/no-such-order")).status == 404
+    assert (await client.get("/no/such/page")).status == 404  # the catch-all: the request's own method
+    assert (await client.delete("/api/orders")).status == 405
+    assert (await client.get("/healthz")).status == 200
+    after = _request_counts(await (await client.get("/metrics")).text())
+
+    def moved(route: str, method: str, status: int) -> float:
+        return after.get((route, method, str(status)), 0) - before.get((route, method, str(status)), 0)
+
+    assert moved("/api/orders/{order_uid}", "GET", 200) == 3
+    assert moved("/api/orders/{order_uid}", "HEAD", 200) == 1
+    assert moved("/api/orders/{order_uid}", "GET", 404) == 1
+    assert moved("/{path}", "GET", 404) == 1
+    assert moved("/{path}", "DELETE", 405) == 1
+    assert moved("/healthz", "GET", 200) == 1
+    assert moved("/metrics", "GET", 200) == 1  # the first scrape, timed once its body was made
+    assert sum(after.values()) - sum(before.values()) == 9  # nothing else, nothing twice

@@ -12,6 +12,7 @@ from app.entrypoints.web import live_events, pages
 from app.entrypoints.web import openapi, swagger
 from app.entrypoints.web.app_keys import SERVICE
 from app.entrypoints.web.problems import answering_problems, no_route
+from app.entrypoints.web.request_timing import timed
 from app.entrypoints.web.security_headers import with_security_headers
 
 MAX_BODY_BYTES = 1024 * 1024
@@ -46,11 +47,15 @@ def create_app(service: OrderService) -> web.Application:
 
 def _finish_routes(app: web.Application) -> None:
     """Last: a catch-all route for unknown paths and methods, then wrap every handler
-    (but the hot path's) so its errors become problems and its responses get the
-    security headers. This is what middlewares would do, without their cost per request."""
+    (but the hot path's) so its errors become problems, its responses get the security
+    headers and its requests are timed. This is what middlewares would do, without
+    their cost per request."""
     app.router.add_route("*", "/{path:(?s:.*)}", no_route, name="no-route")  # (?s): newlines too
+    timings = app[SERVICE].metrics.http_timings
     for route in app.router.routes():
         handler = route.handler
         if not getattr(handler, "complete_responses", False) and not isinstance(handler, type):
+            method = None if route.method == "*" else route.method
+            handler = with_security_headers(answering_problems(handler))
             # aiohttp has no public way to wrap a registered handler; its route keeps it here.
-            route._handler = with_security_headers(answering_problems(handler))  # type: ignore[attr-defined]
+            route._handler = timed(handler, timings, route.resource.canonical, method)  # type: ignore[attr-defined]
