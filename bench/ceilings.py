@@ -16,14 +16,15 @@ from nats.js.api import AckPolicy, ConsumerConfig, DeliverPolicy
 
 from app.adapters.free_port import free_tcp_port
 from app.adapters.pg_order_repository import SELECT_ONE, SELECT_RECENT
+from bench.cpus import pin_to
 
 
 @contextlib.asynccontextmanager
-async def bare_app(bodies_file: Path) -> AsyncIterator[tuple[str, int]]:
-    """bench/bare_app.py in its own process; yields its base URL and pid."""
+async def bare_app(bodies_file: Path, cpus: frozenset[int] | None = None) -> AsyncIterator[tuple[str, int]]:
+    """bench/bare_app.py in its own process (on ``cpus`` if given); yields its base URL and pid."""
     port = free_tcp_port()
     proc = subprocess.Popen([sys.executable, "-m", "bench.bare_app", str(port), str(bodies_file)],
-                            cwd=Path(__file__).resolve().parents[1])
+                            cwd=Path(__file__).resolve().parents[1], preexec_fn=pin_to(cpus))
     base = f"http://127.0.0.1:{port}"
     try:
         async with aiohttp.ClientSession() as http:

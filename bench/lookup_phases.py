@@ -6,6 +6,7 @@ import random
 import aiohttp
 
 from bench.ceilings import bare_app, raw_point_reads
+from bench.cpus import split_placement
 from bench.report import Row
 from bench.run import ROUNDS, Run
 from bench.wrk import best, wrk
@@ -48,25 +49,28 @@ async def cached(run: Run) -> list[Row]:
     """In turns: a new service process, then a new bare app, each round; the best of each.
 
     A process's speed varies from one start to the next (up to ~10% here, as two starts of the same
-    code show), so each round starts both afresh instead of measuring one start of each again."""
+    code show), so each round starts both afresh instead of measuring one start of each again.
+    Each server gets a CPU of its own and wrk the others (``bench/cpus.py``)."""
     results, ceilings = [], []
+    place = split_placement()
+    run.note(f"cached lookup and page: {place.describe()}")
     for n in range(ROUNDS):
         service = run.service(f"cached-{n}", cache_max_orders=run.lookups)
-        service.start()
+        service.start(place.server)
         try:
             await service.wait_ready()
             if service.warmed_orders() != run.lookups:
                 raise RuntimeError(f"the cache warmed with {service.warmed_orders()}, not {run.lookups}")
             await _same_bytes(service.base, run.bodies)
             with run.profiler.phase(f"cached-{n}", service.pid):
-                results.append(await wrk(service.base, run.uids_file, pid=service.pid))
+                results.append(await wrk(service.base, run.uids_file, pid=service.pid, cpus=place.load))
             if n == ROUNDS - 1:
-                page = await _page(service.base, service.pid, run)
+                page = await _page(service.base, service.pid, run, place.load)
         finally:
             service.stop()
-        async with bare_app(run.bodies_file) as (bare_base, bare_pid):
+        async with bare_app(run.bodies_file, place.server) as (bare_base, bare_pid):
             with run.profiler.phase(f"bare-app-{n}", bare_pid):
-                ceilings.append(await wrk(bare_base, run.uids_file, pid=bare_pid))
+                ceilings.append(await wrk(bare_base, run.uids_file, pid=bare_pid, cpus=place.load))
     result, bare = best(results), best(ceilings)
     run.note(f"cached lookup over {run.lookups:,} random uids: service {result}; bare aiohttp {bare};"
              f" rps by round: service {' / '.join(f'{r.rps:,.0f}' for r in results)},"
@@ -90,13 +94,13 @@ async def _same_bytes(base: str, bodies: dict[str, bytes], sample: int = 50) -> 
                     raise RuntimeError(f"the service's answer for {uid} differs from the stored bytes")
 
 
-async def _page(base: str, pid: int, run: Run) -> Row:
+async def _page(base: str, pid: int, run: Run, cpus: frozenset[int] | None) -> Row:
     uid = next(iter(run.bodies))
     async with aiohttp.ClientSession() as http, http.get(f"{base}/orders/{uid}") as response:
         html = response.status == 200 and response.content_type == "text/html"
     if not html:
         return Row("6. Order page", "n/a (page not built yet)")
     with run.profiler.phase("page", pid):
-        result = await wrk(base, run.uids_file, prefix="/orders/", pid=pid)
+        result = await wrk(base, run.uids_file, prefix="/orders/", pid=pid, cpus=cpus)
     run.note(f"order page GET /orders/{{uid}} (cached orders): {result}")
     return Row("6. Order page", f"{result.rps:,.0f} rps (p99 {result.p99_ms:.1f} ms)", ok=False if result.errors else None)

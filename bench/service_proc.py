@@ -13,6 +13,7 @@ from pathlib import Path
 import aiohttp
 
 from app.adapters.free_port import free_tcp_port
+from bench.cpus import pin_to
 
 ORDERS = str(Path(sys.executable).with_name("orders"))
 _STAMP = re.compile(r"^(\d{4}-\d\d-\d\d \d\d:\d\d:\d\d,\d{3}) ")
@@ -31,12 +32,13 @@ class ServiceProcess:
         self.started_at = 0.0
         self.started_wall = 0.0
 
-    def start(self) -> None:
+    def start(self, cpus: frozenset[int] | None = None) -> None:
+        """Start `orders serve`, on ``cpus`` if given."""
         with self.log_path.open("ab") as log:
             self.started_wall = time.time()
             self.started_at = time.perf_counter()
-            self.proc = subprocess.Popen([ORDERS, "serve"], env=self.env, stdout=log,
-                                         stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL)
+            self.proc = subprocess.Popen([ORDERS, "serve"], env=self.env, stdout=log, stderr=subprocess.STDOUT,
+                                         stdin=subprocess.DEVNULL, preexec_fn=pin_to(cpus))
 
     @property
     def pid(self) -> int:

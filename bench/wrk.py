@@ -8,6 +8,8 @@ import subprocess
 from dataclasses import dataclass, replace
 from pathlib import Path
 
+from bench.cpus import pin_to
+
 SCRIPT = Path(__file__).with_name("random_uids.lua")
 CONNECTIONS, THREADS, SECONDS, WARM_SECONDS = 64, 2, 10, 2
 
@@ -45,12 +47,13 @@ def ensure_wrk() -> str:
 
 
 async def wrk(base_url: str, uids_file: Path, prefix: str = "/api/orders/", pid: int | None = None,
-              seconds: int = SECONDS, warm_seconds: int = WARM_SECONDS) -> WrkResult:
-    """A short unmeasured run (connections, caches), then the measured one."""
+              seconds: int = SECONDS, warm_seconds: int = WARM_SECONDS,
+              cpus: frozenset[int] | None = None) -> WrkResult:
+    """A short unmeasured run (connections, caches), then the measured one; wrk on ``cpus`` if given."""
     if warm_seconds:
-        await _run(base_url, uids_file, prefix, warm_seconds)
+        await _run(base_url, uids_file, prefix, warm_seconds, cpus)
     before = cpu_seconds(pid) if pid else 0.0
-    result = await _run(base_url, uids_file, prefix, seconds)
+    result = await _run(base_url, uids_file, prefix, seconds, cpus)
     if not pid:
         return result
     requests = result.rps * seconds
@@ -65,11 +68,12 @@ def best(results: list[WrkResult]) -> WrkResult:
                    cpu_us=min(cpus) if cpus else None)
 
 
-async def _run(base_url: str, uids_file: Path, prefix: str, seconds: int) -> WrkResult:
+async def _run(base_url: str, uids_file: Path, prefix: str, seconds: int,
+               cpus: frozenset[int] | None = None) -> WrkResult:
     cmd = [ensure_wrk(), "-t", str(THREADS), "-c", str(CONNECTIONS), "-d", f"{seconds}s", "--latency",
            "-s", str(SCRIPT), base_url, "--", str(uids_file), prefix]
     proc = await asyncio.create_subprocess_exec(*cmd, stdout=asyncio.subprocess.PIPE,
-                                                stderr=asyncio.subprocess.STDOUT)
+                                                stderr=asyncio.subprocess.STDOUT, preexec_fn=pin_to(cpus))
     out, _ = await proc.communicate()
     text = out.decode(errors="replace")
     line = next((l for l in text.splitlines() if l.startswith("WRK_JSON ")), None)
