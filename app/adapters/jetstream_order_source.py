@@ -10,17 +10,26 @@ from nats.js import JetStreamContext
 class JetStreamOrderMessage:
     """One JetStream delivery, seen through the OrderMessage port.
 
-    The sequence and delivery count are parsed from the reply subject only
-    when asked for (dead letters and retries), not for every message.
+    Made for every message, so it does little: ``data`` and ``ack`` are the nats
+    message's own (no wrapper coroutine per ack), the rest is read when asked
+    for (subject and headers by dead letters; sequence and delivery count, parsed
+    from the reply subject, by dead letters and retries).
     """
 
-    __slots__ = ("_msg", "data", "subject", "headers")
+    __slots__ = ("_msg", "data", "ack")
 
     def __init__(self, msg: Msg) -> None:
         self._msg = msg
         self.data: bytes = msg.data
-        self.subject: str = msg.subject
-        self.headers: Mapping[str, str] = msg.headers or {}
+        self.ack = msg.ack
+
+    @property
+    def subject(self) -> str:
+        return self._msg.subject
+
+    @property
+    def headers(self) -> Mapping[str, str]:
+        return self._msg.headers or {}
 
     @property
     def stream_sequence(self) -> int:
@@ -29,9 +38,6 @@ class JetStreamOrderMessage:
     @property
     def delivery_attempt(self) -> int:
         return self._msg.metadata.num_delivered
-
-    async def ack(self) -> None:
-        await self._msg.ack()
 
     async def nak(self, delay: float) -> None:
         await self._msg.nak(delay=delay)

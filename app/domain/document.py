@@ -31,12 +31,9 @@ class SerializedOrder:
     order: ValidOrder
     json: bytes
     digest: bytes
-
-    @property
-    def uid(self) -> str:
-        return self.order.order_uid
+    uid: str  # the order's order_uid: read several times per order on the way in, so not a property
 
 
 def serialize(order: ValidOrder) -> SerializedOrder:
     body = encode(order)  # byte for byte what order_json makes of the same document
-    return SerializedOrder(order, body, hashlib.sha256(body).digest())
+    return SerializedOrder(order, body, hashlib.sha256(body).digest(), order.order_uid)

@@ -73,9 +73,16 @@ class IngestOrders:
             saved, unsaved = await self._save_waves(batch.waves, report)
             if settle_after is not None:
                 await settle_after
+            stored, cache_put = report.stored_orders, self._cache.put
             for wave, outcomes in saved:
                 for uid, (message, order) in wave.items():
-                    await self._settle(message, order, outcomes[uid], report)
+                    outcome = outcomes[uid]
+                    if outcome is SaveOutcome.STORED:  # nearly every order: _settle's first case, inline
+                        stored.append(order)
+                        cache_put(uid, order.json)
+                        await message.ack()
+                    else:
+                        await self._settle(message, order, outcome, report)
             for message in unsaved:
                 await self._retry(message, report)
             for message, reason in batch.invalid:
@@ -113,16 +120,14 @@ class IngestOrders:
 
     async def _settle(self, message: OrderMessage, order: SerializedOrder, outcome: object,
                       report: BatchReport) -> None:
+        """Any outcome but STORED, which ``store`` settles inline."""
         if isinstance(outcome, OrderNotStorable):
             await self._dead_letter(message, f"storage refused the order: {outcome}", "unstorable", report)
         elif outcome is SaveOutcome.CONFLICT:
             if await self._dead_letter(message, CONFLICT_REASON.format(uid=order.uid), "conflict", report):
                 report.conflicts += 1
-        else:
-            if outcome is SaveOutcome.STORED:
-                report.stored_orders.append(order)
-            else:
-                report.duplicates += 1
+        else:  # a duplicate: stored before with the same content
+            report.duplicates += 1
             self._cache.put(order.uid, order.json)
             await message.ack()
 
