@@ -24,7 +24,7 @@ class Settings(BaseSettings):
     dlq_subject: str = "orders.dlq"
     duplicate_window_seconds: float = Field(120.0, gt=0)
 
-    ingest_batch_size: int = Field(500, ge=1, le=10_000)
+    ingest_batch_size: int = Field(1000, ge=1, le=10_000)
     # Batches in flight to PostgreSQL at once: one commits while the next is inserted. The
     # repository keeps inserts and commits in arrival order, so ids and listings still follow it.
     ingest_concurrent_writes: int = Field(2, ge=1, le=16)
