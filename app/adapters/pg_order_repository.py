@@ -1,11 +1,11 @@
 """OrderRepository on PostgreSQL through an asyncpg pool.
 
 A batch is written with binary COPY, PostgreSQL's fastest way in
-(``pg_order_rows``), after one indexed read of which uids are already stored:
-those are redeliveries (same content digest) or conflicts and are not written
-again, so writes are idempotent by ``order_uid``. Should another writer commit
-one of the uids in between, the COPY meets the primary key, and that attempt is
-undone (a savepoint) and made again.
+(``pg_order_rows``). Writes are idempotent by ``order_uid``: when the COPY
+meets a stored uid (the primary key), that attempt is undone (a savepoint), an
+indexed read finds which uids are stored, and only the others are copied; the
+stored ones are redeliveries (same content digest) or conflicts. Nearly every
+batch is new, so nearly every batch is written without that read.
 
 Batches may be saved concurrently, yet ids still follow arrival: the insert
 statements run one after another in the order ``save`` was called, and each
@@ -48,7 +48,7 @@ def _page_query(by_customer: bool, by_track: bool) -> str:
 
 SELECT_PAGES = {(c, t): _page_query(c, t) for c in (False, True) for t in (False, True)}
 
-_COPY_ATTEMPTS = 5  # a uid committed by another writer between the read and the COPY: read again
+_COPY_ATTEMPTS = 5  # the optimistic copy, then read and copy again while other writers commit the same uids
 WARM_UP_CHUNK = 2000  # rows per cursor fetch while warming the cache
 
 # SQLSTATE classes that say "the content is wrong", not "the server is away":
@@ -138,18 +138,23 @@ class PgOrderRepository:
 
 
 async def _insert_new(conn: asyncpg.Connection, orders: Sequence[SerializedOrder]) -> dict[str, SaveOutcome]:
-    """Copy in the orders not stored yet; the stored ones are duplicates or conflicts by their digest."""
+    """Copy in the orders not stored yet; the stored ones are duplicates or conflicts by their digest.
+
+    Optimistic: the first attempt copies them all, as nearly every batch is new. Only when a
+    uid turns out stored already (a redelivery, a conflict, or another writer's) is the attempt
+    undone and the stored digests read, and the rest copied."""
+    stored: dict[str, bytes] = {}
     for attempt in range(1, _COPY_ATTEMPTS + 1):
-        stored = dict(await conn.fetch(SELECT_DIGESTS, [o.uid for o in orders]))
         new = [o for o in orders if o.uid not in stored]
         try:
-            async with conn.transaction():  # a savepoint: a lost race undoes this attempt only
+            async with conn.transaction():  # a savepoint: a stored uid undoes this attempt only
                 for table, rows in table_rows(new).items():
                     if rows:
                         await conn.copy_records_to_table(table, records=rows, columns=TABLE_COLUMNS[table])
         except asyncpg.UniqueViolationError:
             if attempt == _COPY_ATTEMPTS:
                 raise
+            stored = dict(await conn.fetch(SELECT_DIGESTS, [o.uid for o in orders]))
             continue
         break
     return {o.uid: SaveOutcome.STORED if o.uid not in stored
