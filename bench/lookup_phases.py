@@ -8,7 +8,7 @@ import aiohttp
 from bench.ceilings import bare_app, raw_point_reads
 from bench.cpus import split_placement
 from bench.report import Row
-from bench.run import ROUNDS, Run
+from bench.run import CACHED_ROUNDS, ROUNDS, Run
 from bench.wrk import best, wrk
 
 P99_TARGET_MS = 5.0
@@ -54,7 +54,7 @@ async def cached(run: Run) -> list[Row]:
     results, ceilings = [], []
     place = split_placement()
     run.note(f"cached lookup and page: {place.describe()}")
-    for n in range(ROUNDS):
+    for n in range(CACHED_ROUNDS):
         service = run.service(f"cached-{n}", cache_max_orders=run.lookups)
         service.start(place.server)
         try:
@@ -64,7 +64,7 @@ async def cached(run: Run) -> list[Row]:
             await _same_bytes(service.base, run.bodies)
             with run.profiler.phase(f"cached-{n}", service.pid):
                 results.append(await wrk(service.base, run.uids_file, pid=service.pid, cpus=place.load))
-            if n == ROUNDS - 1:
+            if n == CACHED_ROUNDS - 1:
                 page = await _page(service.base, service.pid, run, place.load)
         finally:
             service.stop()
