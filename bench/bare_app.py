@@ -1,8 +1,10 @@
 """Ceiling for the cached lookup: the least an aiohttp app can do to answer it.
 
-Same server as ``app.entrypoints.runner.run_service`` (AppRunner with
-access_log=None, TCPSite backlog=2048, uvloop, its own process), serving the
-same JSON bytes from a plain dict by uid: no middleware, no cache bookkeeping.
+Same server as ``app.entrypoints.runner.run_service`` (AppRunner with its
+``SERVER_OPTIONS``: access_log=None; TCPSite backlog=2048; uvloop; its own
+process), serving the same JSON bytes from a plain dict by uid: no middleware,
+no cache bookkeeping, no timing. (Written out rather than imported: importing
+the service's modules would make this process the service's size.)
 
     python -m bench.bare_app PORT BODIES_PICKLE
 """

@@ -16,7 +16,7 @@ from app.entrypoints.gc_tuning import collect_less_often, freeze_startup_objects
 from app.entrypoints.service import OrderService
 from app.entrypoints.settings import Settings
 from app.entrypoints.web.app import create_app
-from app.entrypoints.web.metrics import server_options
+from app.entrypoints.web.metrics import SERVER_OPTIONS
 
 log = logging.getLogger(__name__)
 OnReady = Callable[[OrderService], Awaitable[None]]
@@ -33,7 +33,7 @@ async def run_service(settings: Settings, on_ready: OnReady | None = None) -> No
     collect_less_often()
     service = build_service(settings)
     app = create_app(service)
-    runner = web.AppRunner(app, handle_signals=False, **server_options(app))
+    runner = web.AppRunner(app, handle_signals=False, **SERVER_OPTIONS)
     await runner.setup()
     site = web.TCPSite(runner, settings.http_host, settings.http_port, backlog=2048)
     await site.start()

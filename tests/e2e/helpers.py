@@ -57,9 +57,9 @@ async def start_client(aiohttp_client, settings: Settings):
 
     from app.entrypoints.runner import build_service
     from app.entrypoints.web.app import create_app
-    from app.entrypoints.web.metrics import server_options
+    from app.entrypoints.web.metrics import SERVER_OPTIONS
 
     app = create_app(build_service(settings))
     server = TestServer(app)
-    await server.start_server(**server_options(app))  # TestServer(**kwargs) would drop them
+    await server.start_server(**SERVER_OPTIONS)  # TestServer(**kwargs) would drop them
     return await aiohttp_client(server)
