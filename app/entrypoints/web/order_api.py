@@ -13,7 +13,6 @@ from time import perf_counter
 from aiohttp import web
 from aiohttp.typedefs import Handler
 
-from app.adapters.prometheus_http_timings import HttpTimings
 from app.domain.model import ORDER_UID_PATTERN
 from app.entrypoints.service import OrderService
 from app.entrypoints.web.api_listing import list_orders
@@ -27,9 +26,10 @@ VALID_UID = re.compile(ORDER_UID_PATTERN)
 ORDER_ROUTE = "/api/orders/{order_uid}"
 
 
-def order_handler(service: OrderService, timings: HttpTimings, method: str) -> Handler:
+def order_handler(service: OrderService, method: str) -> Handler:
     """``method /api/orders/{order_uid}`` for this service: a closure over what it uses,
     so a cached hit costs no ``request.app[...]`` and no call but the cache's."""
+    timings = service.metrics.http_timings
     hits, buckets = timings.series(ORDER_ROUTE, method, 200), timings.buckets
 
     @complete_responses
@@ -38,7 +38,7 @@ def order_handler(service: OrderService, timings: HttpTimings, method: str) -> H
         lookup = service.lookup  # None until startup has wired it (nothing is cached before)
         body = lookup.cached(request.match_info["order_uid"]) if lookup is not None else None
         if body is None:
-            response = await _read_through(request)
+            response = await _read_through(service, request.match_info["order_uid"])
             add_security_headers(response)
             timings.observe(ORDER_ROUTE, method, response.status, perf_counter() - started)
             return response
@@ -51,9 +51,7 @@ def order_handler(service: OrderService, timings: HttpTimings, method: str) -> H
     return get_order
 
 
-async def _read_through(request: web.Request) -> web.Response:
-    order_uid = request.match_info["order_uid"]
-    service = request.app[SERVICE]
+async def _read_through(service: OrderService, order_uid: str) -> web.Response:
     if not VALID_UID.fullmatch(order_uid):
         return problem(400, "Malformed order_uid",
                        "order_uid is 1 to 64 characters of A-Z, a-z, 0-9, '_' and '-'", order_uid=order_uid)
@@ -73,7 +71,7 @@ def add_routes(app: web.Application) -> None:
     service = app[SERVICE]
     order = app.router.add_resource(ORDER_ROUTE, name="api-order")
     for method in ("GET", "HEAD"):
-        order.add_route(method, order_handler(service, service.metrics.http_timings, method))
+        order.add_route(method, order_handler(service, method))
     orders = app.router.add_resource("/api/orders", name="api-orders")
     orders.add_route("HEAD", list_orders)
     orders.add_route("GET", list_orders)

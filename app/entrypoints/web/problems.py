@@ -39,7 +39,7 @@ def from_http_error(error: web.HTTPException) -> web.Response:
 
 def complete_responses(handler: Handler) -> Handler:
     """Mark a handler left unwrapped: it answers its errors as problems, sets the
-    security headers itself and never raises (the cached-lookup hot path)."""
+    security headers, times itself and never raises (the cached-lookup hot path)."""
     handler.complete_responses = True  # type: ignore[attr-defined]
     return handler
 
