@@ -29,13 +29,19 @@ TABLE_COLUMNS = {
 
 def table_rows(orders: Sequence[SerializedOrder]) -> dict[str, list[tuple]]:
     """Rows per table (``TABLE_COLUMNS`` order), orders in the order given, so ids follow it."""
-    rows: dict[str, list[tuple]] = {table: [] for table in TABLE_COLUMNS}
-    order_rows, delivery_rows, payment_rows, item_rows = rows.values()
+    order_rows: list[tuple] = []
+    delivery_rows: list[tuple] = []
+    payment_rows: list[tuple] = []
+    item_rows: list[tuple] = []
+    # Runs for every stored order: bound appends and a plain loop over the items (no generator).
+    add_order, add_delivery, add_payment, add_item = (
+        order_rows.append, delivery_rows.append, payment_rows.append, item_rows.append)
     for serialized in orders:
         values = astuple(serialized.order)
         uid = values[_UID_AT]
-        order_rows.append((*_ORDER_VALUES(values), serialized.digest))
-        delivery_rows.append((uid, *astuple(values[_DELIVERY_AT])))
-        payment_rows.append((uid, *astuple(values[_PAYMENT_AT])))
-        item_rows.extend((uid, n, *astuple(item)) for n, item in enumerate(values[_ITEMS_AT]))
-    return rows
+        add_order((*_ORDER_VALUES(values), serialized.digest))
+        add_delivery((uid, *astuple(values[_DELIVERY_AT])))
+        add_payment((uid, *astuple(values[_PAYMENT_AT])))
+        for position, item in enumerate(values[_ITEMS_AT]):
+            add_item((uid, position, *astuple(item)))
+    return {"orders": order_rows, "deliveries": delivery_rows, "payments": payment_rows, "items": item_rows}
