@@ -2,17 +2,19 @@
 
 import asyncio
 import random
+import statistics
 
 import aiohttp
 
 from bench.ceilings import bare_app, raw_point_reads
-from bench.cpus import split_placement
+from bench.cpus import Placement, split_placement
 from bench.report import Row
 from bench.run import CACHED_ROUNDS, ROUNDS, Run
-from bench.wrk import best, wrk
+from bench.wrk import WARM_SECONDS, WrkResult, best, median, wrk
 
 P99_TARGET_MS = 5.0
 MEMORY_TARGET = 4096  # bytes of RSS per cached order
+SLICE_PAIRS, SLICE_SECONDS = 4, 3  # per round of the cached lookup
 
 
 async def uncached(run: Run) -> tuple[Row, Row]:
@@ -46,12 +48,14 @@ async def uncached(run: Run) -> tuple[Row, Row]:
 
 
 async def cached(run: Run) -> list[Row]:
-    """In turns: a new service process, then a new bare app, each round; the best of each.
+    """Paired: each round starts a new service process and a new bare app, keeps both up, and runs
+    wrk against them in alternating short slices; the figure is the median of the slice pairs.
 
-    A process's speed varies from one start to the next (up to ~10% here, as two starts of the same
-    code show), so each round starts both afresh instead of measuring one start of each again.
-    Each server gets a CPU of its own and wrk the others (``bench/cpus.py``)."""
-    results, ceilings = [], []
+    A process's speed varies from one start to the next (up to ~10% here), so each round starts
+    both afresh; the VM's own speed drifts within seconds, so the two sides are compared slice by
+    slice, each pair a few seconds apart, rather than run after run. Both servers get the same CPU
+    (only the one under load uses it) and wrk the others (``bench/cpus.py``)."""
+    pairs: list[tuple[WrkResult, WrkResult]] = []
     place = split_placement()
     run.note(f"cached lookup and page: {place.describe()}")
     for n in range(CACHED_ROUNDS):
@@ -62,20 +66,21 @@ async def cached(run: Run) -> list[Row]:
             if service.warmed_orders() != run.lookups:
                 raise RuntimeError(f"the cache warmed with {service.warmed_orders()}, not {run.lookups}")
             await _same_bytes(service.base, run.bodies)
-            with run.profiler.phase(f"cached-{n}", service.pid):
-                results.append(await wrk(service.base, run.uids_file, pid=service.pid, cpus=place.load))
+            async with bare_app(run.bodies_file, place.server) as (bare_base, bare_pid):
+                with run.profiler.phase(f"cached-{n}", service.pid):
+                    pairs += await _slice_pairs(run, (service.base, service.pid), (bare_base, bare_pid), place)
             if n == CACHED_ROUNDS - 1:
                 page = await _page(service.base, service.pid, run, place.load)
         finally:
             service.stop()
-        async with bare_app(run.bodies_file, place.server) as (bare_base, bare_pid):
-            with run.profiler.phase(f"bare-app-{n}", bare_pid):
-                ceilings.append(await wrk(bare_base, run.uids_file, pid=bare_pid, cpus=place.load))
-    result, bare = best(results), best(ceilings)
-    run.note(f"cached lookup over {run.lookups:,} random uids: service {result}; bare aiohttp {bare};"
-             f" rps by round: service {' / '.join(f'{r.rps:,.0f}' for r in results)},"
-             f" bare {' / '.join(f'{r.rps:,.0f}' for r in ceilings)}")
-    ratio = result.rps / bare.rps
+    result, bare = median([s for s, _ in pairs]), median([b for _, b in pairs])
+    ratios = [s.rps / b.rps for s, b in pairs]
+    ratio = statistics.median(ratios)
+    by_round = [statistics.median(ratios[i:i + SLICE_PAIRS]) for i in range(0, len(ratios), SLICE_PAIRS)]
+    run.note(f"cached lookup over {run.lookups:,} random uids, medians of {len(pairs)} slice pairs"
+             f" ({SLICE_SECONDS} s each): service {result}; bare aiohttp {bare}; ratio by round"
+             f" {' / '.join(f'{r:.2f}' for r in by_round)}; service p99 by slice"
+             f" {min(s.p99_ms for s, _ in pairs):.2f}-{max(s.p99_ms for s, _ in pairs):.2f} ms")
     return [
         Row("1. Cached lookup", f"{result.rps:,.0f} rps", f"{bare.rps:,.0f} rps", f"{ratio:.2f}", "≥ 0.9",
             ratio >= 0.9 and not result.errors),
@@ -83,6 +88,21 @@ async def cached(run: Run) -> list[Row]:
             f"≤ {P99_TARGET_MS:.0f} ms", result.p99_ms <= P99_TARGET_MS),
         page,
     ]
+
+
+async def _slice_pairs(run: Run, service: tuple[str, int], bare: tuple[str, int],
+                       place: Placement) -> list[tuple[WrkResult, WrkResult]]:
+    """Warm both, then SLICE_PAIRS pairs of wrk slices, which side goes first alternating."""
+    for base, _ in (service, bare):
+        await wrk(base, run.uids_file, seconds=WARM_SECONDS, warm_seconds=0, cpus=place.load)
+    pairs = []
+    for k in range(SLICE_PAIRS):
+        got = {}
+        for base, pid in (service, bare) if k % 2 == 0 else (bare, service):
+            got[pid] = await wrk(base, run.uids_file, pid=pid, seconds=SLICE_SECONDS, warm_seconds=0,
+                                 cpus=place.load)
+        pairs.append((got[service[1]], got[bare[1]]))
+    return pairs
 
 
 async def _same_bytes(base: str, bodies: dict[str, bytes], sample: int = 50) -> None:

@@ -103,7 +103,7 @@ class OtherLoad:
         share = other / (wall * (os.cpu_count() or 1)) if wall else 0.0
         return (f"other processes used {other:.0f} CPU-s of the machine's {wall * (os.cpu_count() or 1):.0f}"
                 f" ({share:.0%}) during the {wall:.0f} s run; figures are taken in turns with their ceilings"
-                " and the best of each kept, but a busy machine still widens the spread")
+                " (bench/README.md), but a busy machine still widens the spread")
 
 
 def write_doc(rows: list[Row], details: dict[str, str], notes: list[str], path: Path = DOC) -> None:

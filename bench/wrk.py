@@ -4,6 +4,7 @@ import asyncio
 import json
 import os
 import shutil
+import statistics
 import subprocess
 from dataclasses import dataclass, replace
 from pathlib import Path
@@ -66,6 +67,15 @@ def best(results: list[WrkResult]) -> WrkResult:
     cpus = [r.cpu_us for r in results if r.cpu_us is not None]
     return replace(top, p99_ms=min(r.p99_ms for r in results), errors=sum(r.errors for r in results),
                    cpu_us=min(cpus) if cpus else None)
+
+
+def median(results: list[WrkResult]) -> WrkResult:
+    """Each figure's median over slices (rps, p50, p99, CPU), errors summed."""
+    mid = statistics.median
+    cpus = [r.cpu_us for r in results if r.cpu_us is not None]
+    return WrkResult(rps=mid(r.rps for r in results), p50_ms=mid(r.p50_ms for r in results),
+                     p99_ms=mid(r.p99_ms for r in results), errors=sum(r.errors for r in results),
+                     cpu_us=mid(cpus) if cpus else None)
 
 
 async def _run(base_url: str, uids_file: Path, prefix: str, seconds: int,
