@@ -7,8 +7,8 @@ from app.entrypoints.settings import Settings
 from bench.profile import Profiler
 from bench.service_proc import ServiceProcess
 
-ROUNDS = 3  # service and ceiling measured in turns, each round a new process, best of each: see bench/README.md
-CACHED_ROUNDS = 5  # the cached lookup's: a start's luck moves it most (see bench/README.md), and a round is short
+ROUNDS = 3  # service and ceiling measured in turns, each round a new process: see bench/README.md
+CACHED_ROUNDS = 5  # the cached lookup's (4 slice pairs each): a start's luck moves it most (see bench/README.md)
 
 
 @dataclass
