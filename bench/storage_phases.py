@@ -35,7 +35,7 @@ async def ingest(run: Run) -> Row:
         rounds.append(await _service_ingest(run, n, ceiling_cpu))
     ceilings.append(await raw_fetch_ack(s.nats_url, s.orders_stream, run.orders, s.ingest_batch_size))
     around = [(before + after) / 2 for before, after in zip(ceilings, ceilings[1:])]
-    ratios = [ceiling_s / seconds for ceiling_s, seconds in zip(around, rounds)]
+    ratios = [raw / service for raw, service in zip(around, rounds)]
     ratio = statistics.median(ratios)
     seconds, ceiling_s = statistics.median(rounds), statistics.median(around)
     run.note(f"ingest: {' / '.join(f'{r:.1f}' for r in rounds)} s; raw fetch+ack"

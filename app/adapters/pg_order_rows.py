@@ -44,4 +44,4 @@ def table_rows(orders: Sequence[SerializedOrder]) -> dict[str, list[tuple]]:
         add_payment((uid, *astuple(values[_PAYMENT_AT])))
         for position, item in enumerate(values[_ITEMS_AT]):
             add_item((uid, position, *astuple(item)))
-    return {"orders": order_rows, "deliveries": delivery_rows, "payments": payment_rows, "items": item_rows}
+    return dict(zip(TABLE_COLUMNS, (order_rows, delivery_rows, payment_rows, item_rows)))
