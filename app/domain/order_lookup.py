@@ -10,7 +10,7 @@ class OrderLookup:
     def __init__(self, cache: OrderCache, repository: OrderRepository) -> None:
         self._cache = cache
         self._repository = repository
-        self.cached = cache.get  # the hot path: a plain call, no coroutine
+        self.cached = cache.get  # a plain call, no coroutine; counts the hit or the miss
 
     async def load(self, order_uid: str) -> bytes | None:
         """Read through to storage; may raise StorageUnavailable."""

@@ -66,9 +66,11 @@ class OrderService:
         self.ready = asyncio.Event()
         self._loop_task: asyncio.Task | None = None
         self._stats_task: asyncio.Task | None = None
+        self._settle_task: asyncio.Task | None = None
 
     async def start(self) -> None:
         c = self.container
+        self._settle_task = asyncio.create_task(self._settle_cache(), name="cache-settle")
         await c.init_resources()
         migrator = c.migrator()
         applied = await retry("migrations", lambda: asyncio.to_thread(migrator.apply))
@@ -91,8 +93,9 @@ class OrderService:
 
     async def stop(self) -> None:
         """Stop fetching, let the batch in hand finish, then close connections."""
-        if self._stats_task is not None:
-            self._stats_task.cancel()
+        for task in (self._stats_task, self._settle_task):
+            if task is not None:
+                task.cancel()
         if self.ingest_loop is not None and self._loop_task is not None:
             self.ingest_loop.stop()
             try:
@@ -116,6 +119,12 @@ class OrderService:
             parts["nats"] = (await resolve(self.container.nats_client)).is_connected
             parts["database"] = await self._database_answers()
         return parts
+
+    async def _settle_cache(self, every: float = 1.0) -> None:
+        """Let the cache apply the hits it recorded (see MemoryOrderCache); this bounds their list."""
+        while True:
+            self.cache.settle()
+            await asyncio.sleep(every)
 
     async def _refresh_stats(self, every: float = 2.0) -> None:
         """Totals that are costly to read per request: stored, dead-lettered, consumer lag."""
