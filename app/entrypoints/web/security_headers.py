@@ -6,8 +6,12 @@ handler but the hot one is wrapped (see ``app.py``), and the hot one builds
 its response with ``API_SECURITY_HEADERS`` itself.
 
 JSON (the API, problem details) is never a document a browser runs, so it gets
-the short set OWASP advises for APIs: a CSP that allows nothing and no framing,
-``nosniff``, no referrer. Pages and files get the full set. A response that sets
+the short set OWASP's REST Security Cheat Sheet gives for API responses: no
+framing (here with a CSP that allows nothing at all) and ``nosniff``. Not
+``Referrer-Policy``: it governs the requests a document makes, and JSON makes
+none (it also cost 1% of a cached lookup, measured with callgrind, since
+aiohttp writes headers out character by character). Pages and files get the
+full set. A response that sets
 its own ``Content-Security-Policy`` (say, a page that needs a looser one) keeps
 it; the other headers are always the same.
 """
@@ -40,7 +44,6 @@ API_CONTENT_SECURITY_POLICY = "default-src 'none'; frame-ancestors 'none'"
 API_SECURITY_HEADERS = CIMultiDict({  # for JSON, and for handlers that build JSON responses whole
     CSP: API_CONTENT_SECURITY_POLICY,
     "X-Content-Type-Options": "nosniff",
-    "Referrer-Policy": "no-referrer",
 })
 
 
