@@ -9,7 +9,7 @@ class MemoryOrderCache:
     A hit is recorded, not applied at once (as Caffeine does with its read
     buffers): its uid is appended to a list, and the recency order catches up
     with that list, in one pass that runs in C, before the next ``put`` and on
-    ``settle`` (the service settles every second, which bounds the list).
+    ``settle`` (the service settles ten times a second, which bounds the list).
     Evictions, which only ``put`` makes, so see the exact LRU order. This lets
     the cached-lookup hot path be two C calls and no Python frame: ``peek``,
     then ``record_hit`` when it found the order (OrderedDict bookkeeping and a

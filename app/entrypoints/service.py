@@ -120,8 +120,9 @@ class OrderService:
             parts["database"] = await self._database_answers()
         return parts
 
-    async def _settle_cache(self, every: float = 1.0) -> None:
-        """Let the cache apply the hits it recorded (see MemoryOrderCache); this bounds their list."""
+    async def _settle_cache(self, every: float = 0.1) -> None:
+        """Let the cache apply the hits it recorded (see MemoryOrderCache); this bounds their list.
+        Often, so each pass is short: about 0.1 µs a hit, a few thousand hits at full load."""
         while True:
             self.cache.settle()
             await asyncio.sleep(every)
