@@ -2,8 +2,8 @@
 
 The cached path is a dict lookup, a recorded hit and a response built from
 ready bytes, timed inline (no wrapper, see ``request_timing.py``); anything
-else validates the uid and reads through to the database. The listing and the submission live in
-``api_listing.py`` and ``api_submit.py``.
+else validates the uid and reads through to the database. The listing and the
+submission live in ``api_listing.py`` and ``api_submit.py``.
 """
 
 import re
