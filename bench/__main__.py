@@ -18,7 +18,7 @@ from app.entrypoints.settings import Settings
 from bench import lookup_phases, storage_phases
 from bench.infra import fresh_database, new_tag, servers, service_env
 from bench.profile import Profiler
-from bench.report import DOC, OtherLoad, Row, machine, table, write_doc
+from bench.report import DOC, STEAL_WARNING, OtherLoad, Row, machine, table, write_doc
 from bench.run import Run
 from bench.wrk import ensure_wrk
 
@@ -85,6 +85,9 @@ async def _bench(args: argparse.Namespace, work_dir: Path) -> int:
         print(f"\nwritten to {DOC}")
     elif args.profile is not None:
         print(f"\nprofiles in {args.profile} (figures perturbed by sampling; {DOC.name} left as it was)")
+    if load.steal_share > STEAL_WARNING:
+        print(f"WARNING: the VM's host took {load.steal_share:.0%} of its CPU time during the run (steal);"
+              " the figures are not reliable: run again when the host is quieter", file=sys.stderr)
     failed = [row.figure for row in rows if row.ok is False]
     if failed:
         print("FAILED: " + "; ".join(failed), file=sys.stderr)

@@ -81,29 +81,46 @@ async def machine(nats_url: str, database_url: str) -> dict[str, str]:
     }
 
 
-def busy_seconds() -> tuple[float, float]:
-    """(machine CPU seconds busy so far, wall seconds) from /proc/stat."""
+STEAL_WARNING = 0.05  # of the machine's CPU time taken by a VM's host: the figures then vary run to run
+
+
+def _proc_stat() -> tuple[float, float, float]:
+    """(busy, steal, wall) seconds so far from /proc/stat: the machine's CPU time spent working, the CPU
+    time a VM's host took from it (steal: a CPU was ready to run, the host ran something else), wall time."""
     user, nice, system, idle, iowait, irq, softirq, steal = map(int, Path("/proc/stat").read_text().split()[1:9])
     tick = os.sysconf("SC_CLK_TCK")
-    return (user + nice + system + irq + softirq + steal) / tick, (user + nice + system + idle + iowait + irq
-                                                                   + softirq + steal) / tick / os.cpu_count()
+    busy = user + nice + system + irq + softirq
+    return busy / tick, steal / tick, (busy + idle + iowait + steal) / tick / (os.cpu_count() or 1)
+
+
+def busy_seconds() -> tuple[float, float]:
+    """(machine CPU seconds busy so far, wall seconds); time taken by a VM's host is not busy."""
+    busy, _, wall = _proc_stat()
+    return busy, wall
 
 
 class OtherLoad:
-    """How much CPU the rest of the machine used while the bench ran (our children counted once reaped)."""
+    """How much CPU the rest of the machine used while the bench ran (our children counted once reaped),
+    and how much a VM's host took from it."""
 
     def __init__(self) -> None:
-        self._busy, self._wall = busy_seconds()
+        self._busy, self._steal, self._wall = _proc_stat()
         self._ours = sum(os.times()[:4])
+        self.steal_share = 0.0
 
     def describe(self) -> str:
-        busy, wall = busy_seconds()
+        busy, steal, wall = _proc_stat()
         other = max(busy - self._busy - (sum(os.times()[:4]) - self._ours), 0.0)
-        wall -= self._wall
-        share = other / (wall * (os.cpu_count() or 1)) if wall else 0.0
-        return (f"other processes used {other:.0f} CPU-s of the machine's {wall * (os.cpu_count() or 1):.0f}"
-                f" ({share:.0%}) during the {wall:.0f} s run; figures are taken in turns with their ceilings"
-                " (bench/README.md), but a busy machine still widens the spread")
+        steal, wall = steal - self._steal, wall - self._wall
+        offered = wall * (os.cpu_count() or 1)
+        self.steal_share = steal / offered if offered else 0.0
+        text = (f"other processes used {other:.0f} CPU-s of the machine's {offered:.0f}"
+                f" ({other / offered if offered else 0:.0%}) and the VM's host took {steal:.0f}"
+                f" ({self.steal_share:.0%}, steal) during the {wall:.0f} s run; figures are taken in turns with"
+                " their ceilings (bench/README.md), but a busy machine still widens the spread")
+        if self.steal_share > STEAL_WARNING:
+            text += "; with this much steal they say more about the host than about the code: run again later"
+        return text
 
 
 def write_doc(rows: list[Row], details: dict[str, str], notes: list[str], path: Path = DOC) -> None:
