@@ -11,9 +11,8 @@ framing (here with a CSP that allows nothing at all) and ``nosniff``. Not
 ``Referrer-Policy``: it governs the requests a document makes, and JSON makes
 none (it also cost 1% of a cached lookup, measured with callgrind, since
 aiohttp writes headers out character by character). Pages and files get the
-full set. A response that sets
-its own ``Content-Security-Policy`` (say, a page that needs a looser one) keeps
-it; the other headers are always the same.
+full set. A response that sets its own ``Content-Security-Policy`` (say, a page
+that needs a looser one) keeps it; the other headers are always the same.
 """
 
 import functools
