@@ -85,8 +85,9 @@ async def _bench(args: argparse.Namespace, work_dir: Path) -> int:
         print(f"\nwritten to {DOC}")
     elif args.profile is not None:
         print(f"\nprofiles in {args.profile} (figures perturbed by sampling; {DOC.name} left as it was)")
-    if load.steal_share > STEAL_WARNING:
-        print(f"WARNING: the VM's host took {load.steal_share:.0%} of its CPU time during the run (steal);"
+    steal = load.steal_share()
+    if steal > STEAL_WARNING:
+        print(f"WARNING: the VM's host took {steal:.0%} of its CPU time during the run (steal);"
               " the figures are not reliable: run again when the host is quieter", file=sys.stderr)
     failed = [row.figure for row in rows if row.ok is False]
     if failed:

@@ -106,19 +106,24 @@ class OtherLoad:
     def __init__(self) -> None:
         self._busy, self._steal, self._wall = _proc_stat()
         self._ours = sum(os.times()[:4])
-        self.steal_share = 0.0
+
+    def steal_share(self) -> float:
+        """The share of the machine's CPU time a VM's host has taken since the start."""
+        _, steal, wall = _proc_stat()
+        offered = (wall - self._wall) * (os.cpu_count() or 1)
+        return (steal - self._steal) / offered if offered else 0.0
 
     def describe(self) -> str:
         busy, steal, wall = _proc_stat()
         other = max(busy - self._busy - (sum(os.times()[:4]) - self._ours), 0.0)
         steal, wall = steal - self._steal, wall - self._wall
         offered = wall * (os.cpu_count() or 1)
-        self.steal_share = steal / offered if offered else 0.0
+        share = self.steal_share()
         text = (f"other processes used {other:.0f} CPU-s of the machine's {offered:.0f}"
                 f" ({other / offered if offered else 0:.0%}) and the VM's host took {steal:.0f}"
-                f" ({self.steal_share:.0%}, steal) during the {wall:.0f} s run; figures are taken in turns with"
+                f" ({share:.0%}, steal) during the {wall:.0f} s run; figures are taken in turns with"
                 " their ceilings (bench/README.md), but a busy machine still widens the spread")
-        if self.steal_share > STEAL_WARNING:
+        if share > STEAL_WARNING:
             text += "; with this much steal they say more about the host than about the code: run again later"
         return text
 
