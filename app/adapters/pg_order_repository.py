@@ -14,6 +14,13 @@ WAL flush) and the Python around it overlap the next batch's insert, and a
 reader paging by id never sees a later batch before an earlier one. (Two
 service instances that insert the same uids in crossing order could wait on
 each other; the command timeout ends that wait and the batch is retried.)
+
+Connections are handed out in turn, first come, first served: asyncpg's pool
+lets a newcomer take a connection that was just given back to a caller already
+waiting, who then waits again at the back (asyncpg issue #1247). Under load
+that starved some uncached lookups: p50 7.7 ms, p99 560 ms with 64 clients on
+10 connections. A semaphore as large as the pool, which asyncio keeps fair, is
+taken first, so the pool never has anyone waiting.
 """
 
 import asyncio
@@ -61,6 +68,7 @@ class PgOrderRepository:
 
     def __init__(self, pool: asyncpg.Pool) -> None:
         self._pool = pool
+        self._turns = asyncio.Semaphore(pool.get_max_size())  # FIFO, unlike the pool: see above
         self._last_insert: asyncio.Future[None] | None = None  # the latest save's turns
         self._last_commit: asyncio.Future[None] | None = None
 
@@ -127,7 +135,7 @@ class PgOrderRepository:
     async def _connection(self) -> AsyncIterator[asyncpg.Connection]:
         """A pooled connection; driver errors become the port's two kinds."""
         try:
-            async with self._pool.acquire() as conn:
+            async with self._turns, self._pool.acquire() as conn:
                 yield conn
         except asyncpg.PostgresError as error:
             if (error.sqlstate or "")[:2] in _CONTENT_ERRORS:
