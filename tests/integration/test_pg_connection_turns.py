@@ -1,8 +1,8 @@
 """Callers of one PgOrderRepository get pooled connections in turn, against a real PostgreSQL.
 
-asyncpg's pool lets a caller that just gave a connection back take it again
-ahead of the callers already waiting (asyncpg issue #1247); under load that
-starved some lookups for hundreds of milliseconds.
+asyncpg's pool lets a newcomer take a connection that was just given back to
+a caller already waiting, who then waits again at the back (asyncpg issue
+#1247); under load that starved some lookups for hundreds of milliseconds.
 """
 
 import asyncio
