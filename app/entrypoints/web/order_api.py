@@ -19,7 +19,7 @@ from app.entrypoints.web.api_listing import list_orders
 from app.entrypoints.web.api_submit import submit_order
 from app.entrypoints.web.app_keys import SERVICE
 from app.entrypoints.web.problems import complete_responses, problem
-from app.entrypoints.web.security_headers import API_SECURITY_HEADERS, add_security_headers
+from app.entrypoints.web.security_headers import API_JSON_HEADERS, add_security_headers
 from app.ports.order_repository import StorageUnavailable
 
 VALID_UID = re.compile(ORDER_UID_PATTERN)
@@ -46,7 +46,7 @@ def order_handler(service: OrderService, method: str) -> Handler:
             timings.observe(ORDER_ROUTE, method, response.status, perf_counter() - started)
             return response
         record_hit(order_uid)
-        response = web.Response(body=body, content_type="application/json", headers=API_SECURITY_HEADERS)
+        response = web.Response(body=body, headers=API_JSON_HEADERS)
         elapsed = perf_counter() - started
         found[0 if elapsed < fastest else bisect_left(buckets, elapsed)] += 1  # timings.observe, inline
         found[-1] += elapsed

@@ -3,7 +3,10 @@
 Neither a middleware (15-30% of cached-lookup throughput, measured with wrk)
 nor an ``on_response_prepare`` signal (about 2.6 µs a request, ~5%): every
 handler but the hot one is wrapped (see ``app.py``), and the hot one builds
-its response with ``API_SECURITY_HEADERS`` itself.
+its response from ``API_JSON_HEADERS`` itself: one prebuilt multidict with
+``istr`` names that already holds the Content-Type, which aiohttp copies as is
+(about 5% of a cached lookup next to ``content_type=`` plus the security set,
+in paired wrk rounds against the bare ceiling).
 
 JSON (the API, problem details) is never a document a browser runs, so it gets
 the short set OWASP's REST Security Cheat Sheet gives for API responses: no
@@ -17,7 +20,7 @@ that needs a looser one) keeps it; the other headers are always the same.
 
 import functools
 
-from aiohttp import web
+from aiohttp import hdrs, web
 from aiohttp.typedefs import Handler
 from multidict import CIMultiDict, istr
 
@@ -42,8 +45,10 @@ _ALL_HEADERS = CIMultiDict(_OTHER_HEADERS, **{CSP: CONTENT_SECURITY_POLICY})
 API_CONTENT_SECURITY_POLICY = "default-src 'none'; frame-ancestors 'none'"
 API_SECURITY_HEADERS = CIMultiDict({  # for JSON, and for handlers that build JSON responses whole
     CSP: API_CONTENT_SECURITY_POLICY,
-    "X-Content-Type-Options": "nosniff",
+    hdrs.X_CONTENT_TYPE_OPTIONS: "nosniff",
 })
+API_JSON_HEADERS = CIMultiDict([(hdrs.CONTENT_TYPE, "application/json"), *API_SECURITY_HEADERS.items()])
+"""Every header of a JSON response but its length: what the hot lookup hands ``web.Response``."""
 
 
 def add_security_headers(response: web.StreamResponse) -> None:
