@@ -3,10 +3,14 @@
 The cached lookup keeps one server process busy on one core. Left to the
 scheduler, wrk's threads and the server share cores and swap places, and the
 rps of two identical runs moved by 10% on a 2-core VM. Pinned, each side has
-its own cores; the service and its ceiling are placed alike.
+its own cores; the service and its ceiling are placed alike. To compare them
+under the same VM speed, they can also take turns on their CPU (``take_turns``).
 """
 
+import asyncio
+import itertools
 import os
+import signal
 from collections.abc import Callable
 from dataclasses import dataclass
 
@@ -34,6 +38,22 @@ def pin_to(cpus: frozenset[int] | None) -> Callable[[], None] | None:
     if cpus is None:
         return None
     return lambda: os.sched_setaffinity(0, cpus)
+
+
+TURN_SECONDS = 0.1  # how long one process runs before the next, when they take turns
+
+
+async def take_turns(*pids: int) -> None:
+    """Until cancelled, let one of ``pids`` run at a time (SIGSTOP / SIGCONT), each for TURN_SECONDS;
+    all of them run again afterwards."""
+    try:
+        for n in itertools.count():
+            for k, pid in enumerate(pids):
+                os.kill(pid, signal.SIGCONT if k == n % len(pids) else signal.SIGSTOP)
+            await asyncio.sleep(TURN_SECONDS)
+    finally:
+        for pid in pids:
+            os.kill(pid, signal.SIGCONT)
 
 
 def _cpu_list(cpus: frozenset[int] | None) -> str:
