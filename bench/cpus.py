@@ -8,6 +8,7 @@ under the same VM speed, they can also take turns on their CPU (``take_turns``).
 """
 
 import asyncio
+import contextlib
 import itertools
 import os
 import signal
@@ -53,7 +54,8 @@ async def take_turns(*pids: int) -> None:
             await asyncio.sleep(TURN_SECONDS)
     finally:
         for pid in pids:
-            os.kill(pid, signal.SIGCONT)
+            with contextlib.suppress(ProcessLookupError):  # one that died must not leave another stopped
+                os.kill(pid, signal.SIGCONT)
 
 
 def _cpu_list(cpus: frozenset[int] | None) -> str:

@@ -5,8 +5,8 @@ nor an ``on_response_prepare`` signal (about 2.6 µs a request, ~5%): every
 handler but the hot one is wrapped (see ``app.py``), and the hot one builds
 its response from ``API_JSON_HEADERS`` itself: one prebuilt multidict with
 ``istr`` names that already holds the Content-Type, which aiohttp copies as is
-(about 5% of a cached lookup next to ``content_type=`` plus the security set,
-in paired wrk rounds against the bare ceiling).
+(4-5% of a cached lookup in two paired wrk A/B runs, next to ``content_type=``
+plus a copy of the security set).
 
 JSON (the API, problem details) is never a document a browser runs, so it gets
 the short set OWASP's REST Security Cheat Sheet gives for API responses: no
