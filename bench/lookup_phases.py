@@ -78,13 +78,14 @@ async def cached(run: Run) -> list[Row]:
         finally:
             service.stop()
     result, bare = median([s for s, _ in pairs]), median([b for _, b in pairs])
-    alone = statistics.median(s.rps / b.rps for s, b in pairs)
+    pair_ratios = [s.rps / b.rps for s, b in pairs]
+    alone = statistics.median(pair_ratios)
     ratio = statistics.median(interleaved)
     by_round = [statistics.median(interleaved[i:i + INTERLEAVED_SLICES])
                 for i in range(0, len(interleaved), INTERLEAVED_SLICES)]
     run.note(f"cached lookup over {run.lookups:,} random uids, alone in turns, medians of {len(pairs)} slice"
              f" pairs ({SLICE_SECONDS} s each): service {result}; bare aiohttp {bare}; their ratio {alone:.2f}"
-             f" (by pair {min(s.rps / b.rps for s, b in pairs):.2f}-{max(s.rps / b.rps for s, b in pairs):.2f});"
+             f" (by pair {min(pair_ratios):.2f}-{max(pair_ratios):.2f});"
              f" service p99 by slice {min(s.p99_ms for s, _ in pairs):.2f}-{max(s.p99_ms for s, _ in pairs):.2f} ms")
     run.note(f"cached lookup interleaved (turns of {TURN_SECONDS} s), {len(interleaved)} slices ({SLICE_SECONDS} s"
              f" each): requests per CPU-second, service over bare, median {ratio:.2f} (by slice"
