@@ -5,6 +5,8 @@ and exits 1 when a target is missed. See bench/README.md.
 """
 
 import argparse
+import asyncio
+import signal
 import sys
 import tempfile
 import time
@@ -56,6 +58,8 @@ async def _drop_streams(settings: Settings) -> None:
 
 
 async def _bench(args: argparse.Namespace, work_dir: Path) -> int:
+    # SIGTERM unwinds like Ctrl-C: the servers and processes the run started are stopped on the way out.
+    asyncio.get_running_loop().add_signal_handler(signal.SIGTERM, asyncio.current_task().cancel)
     load = OtherLoad()
     with servers(work_dir) as found:
         async with fresh_database(found.postgres_url) as database_url:
@@ -99,7 +103,11 @@ def main() -> int:
     args = _arguments()
     ensure_wrk()
     with tempfile.TemporaryDirectory(prefix="orders-bench-") as tmp:
-        return uvloop.run(_bench(args, Path(tmp)))
+        try:
+            return uvloop.run(_bench(args, Path(tmp)))
+        except asyncio.CancelledError:
+            print("stopped by SIGTERM", file=sys.stderr)
+            return 128 + signal.SIGTERM
 
 
 if __name__ == "__main__":
