@@ -54,7 +54,8 @@ def rule_violations(order: ValidOrder) -> list[Violation]:
     """The cross-field money rules that types alone cannot express."""
     payment = order.payment
     broken = []
-    items_total = sum(item.total_price for item in order.items)
+    items = order.items
+    items_total = items[0].total_price if len(items) == 1 else sum([item.total_price for item in items])
     if payment.goods_total != items_total:
         broken.append(Violation(
             "payment.goods_total",
