@@ -30,9 +30,10 @@ class JetStreamDeadLetterSink:
         self._timeout = timeout
 
     async def dead_letter(self, message: OrderMessage, reason: str) -> None:
-        headers = {k: v for k, v in message.headers.items() if not k.startswith("Nats-")}
-        if "Nats-Msg-Id" in message.headers:
-            headers[ORIGINAL_ID_HEADER] = message.headers["Nats-Msg-Id"]
+        original = message.headers or {}
+        headers = {k: v for k, v in original.items() if not k.startswith("Nats-")}
+        if "Nats-Msg-Id" in original:
+            headers[ORIGINAL_ID_HEADER] = original["Nats-Msg-Id"]
         headers[ERROR_HEADER] = _one_line(reason)
         headers[SEQUENCE_HEADER] = str(message.stream_sequence)
         headers[SUBJECT_HEADER] = message.subject

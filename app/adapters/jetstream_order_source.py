@@ -1,73 +1,62 @@
 """OrderMessageSource over a JetStream durable pull consumer (nats-py)."""
 
 import asyncio
-from collections.abc import Mapping, Sequence
+from collections.abc import Sequence
 
+from nats.aio.client import Client as NATS
 from nats.aio.msg import Msg
 from nats.js import JetStreamContext
 
 
-class JetStreamOrderMessage:
-    """One JetStream delivery, seen through the OrderMessage port.
+class JetStreamOrderMessage(Msg):
+    """A nats-py message that also answers the OrderMessage port's questions.
 
-    Made for every message, so it does little: ``data`` and ``ack`` are the nats
-    message's own (no wrapper coroutine per ack), the rest is read when asked
-    for (subject and headers by dead letters; sequence and delivery count, parsed
-    from the reply subject, by dead letters and retries).
+    The source has the connection build every message as one of these, so no
+    wrapper is made per message: ``data``, ``subject``, ``headers``, ``ack``,
+    ``nak`` and ``term`` are nats-py's own; the stream sequence and delivery
+    count are parsed from the reply subject when asked for (by dead letters
+    and retries).
     """
-
-    __slots__ = ("_msg", "data", "ack")
-
-    def __init__(self, msg: Msg) -> None:
-        self._msg = msg
-        self.data: bytes = msg.data
-        self.ack = msg.ack
-
-    @property
-    def subject(self) -> str:
-        return self._msg.subject
-
-    @property
-    def headers(self) -> Mapping[str, str]:
-        return self._msg.headers or {}
 
     @property
     def stream_sequence(self) -> int:
-        return self._msg.metadata.sequence.stream
+        return self.metadata.sequence.stream
 
     @property
     def delivery_attempt(self) -> int:
-        return self._msg.metadata.num_delivered
-
-    async def nak(self, delay: float) -> None:
-        await self._msg.nak(delay=delay)
-
-    async def term(self) -> None:
-        await self._msg.term()
+        return self.metadata.num_delivered
 
 
 class JetStreamOrderSource:
-    """Fetches batches from the durable consumer made by ``ensure_topology``."""
+    """Fetches batches from the durable consumer made by ``ensure_topology``.
 
-    def __init__(self, js: JetStreamContext, stream: str, consumer: str) -> None:
-        self._js = js
+    ``start`` sets the connection's ``msg_class`` (nats-py's hook for the class
+    of the messages it builds) to JetStreamOrderMessage; it adds two properties
+    to Msg and changes nothing else, so other users of the connection see the
+    messages they always did.
+    """
+
+    def __init__(self, nc: NATS, stream: str, consumer: str) -> None:
+        self._nc = nc
+        self._js = nc.jetstream()
         self._stream = stream
         self._consumer = consumer
         self._subscription: JetStreamContext.PullSubscription | None = None
 
     async def start(self) -> None:
+        self._nc.msg_class = JetStreamOrderMessage
         self._subscription = await self._js.pull_subscribe_bind(
             durable=self._consumer, stream=self._stream,
         )
 
-    async def fetch(self, max_messages: int, timeout: float) -> Sequence[JetStreamOrderMessage]:
+    async def fetch(self, max_messages: int, timeout: float) -> Sequence[Msg]:
         if self._subscription is None:
             raise RuntimeError("start() the source before fetching")
         try:
             msgs = await self._subscription.fetch(max_messages, timeout=timeout)
         except asyncio.TimeoutError:  # nats-py raises its own subclass, and sometimes the bare one
             return []
-        return [JetStreamOrderMessage(m) for m in msgs]
+        return msgs  # JetStreamOrderMessages: see the class docstring
 
     async def pending(self) -> int:
         """Messages in the stream not yet delivered to this consumer."""

@@ -58,7 +58,7 @@ class Container(containers.DeclarativeContainer):
         JetStreamOrderPublisher, js=jetstream, subject=settings.provided.orders_subject,
     )
     source = providers.Singleton(
-        JetStreamOrderSource, js=jetstream, stream=settings.provided.orders_stream,
+        JetStreamOrderSource, nc=nats_client, stream=settings.provided.orders_stream,
         consumer=settings.provided.orders_consumer,
     )
 

@@ -9,7 +9,7 @@ class OrderMessage(Protocol):
 
     data: bytes
     subject: str
-    headers: Mapping[str, str]
+    headers: Mapping[str, str] | None
     stream_sequence: int
     delivery_attempt: int
 

@@ -36,9 +36,9 @@ def js(nc: nats.NATS) -> JetStreamContext:
 
 
 @pytest.fixture
-async def source(js: JetStreamContext, names: JetStreamNames) -> AsyncIterator[JetStreamOrderSource]:
+async def source(nc: nats.NATS, js: JetStreamContext, names: JetStreamNames) -> AsyncIterator[JetStreamOrderSource]:
     await ensure_topology(js, names)
-    src = JetStreamOrderSource(js, names.stream, names.consumer)
+    src = JetStreamOrderSource(nc, names.stream, names.consumer)
     await src.start()
     yield src
     await src.stop()
@@ -197,13 +197,13 @@ async def test_nak_with_delay_redelivers_after_the_delay(
 
 
 async def test_term_is_never_redelivered(
-    js: JetStreamContext, settings, names: JetStreamNames,
+    nc: nats.NATS, js: JetStreamContext, settings, names: JetStreamNames,
 ) -> None:
     # A short ack_wait makes the unacked control message come back, proving that
     # redelivery would happen within the window if term() did not stop it.
     names = dataclasses.replace(names, ack_wait=0.5)
     await ensure_topology(js, names)
-    src = JetStreamOrderSource(js, names.stream, names.consumer)
+    src = JetStreamOrderSource(nc, names.stream, names.consumer)
     await src.start()
     try:
         await js.publish(names.subject, b"terminate me")
@@ -223,15 +223,17 @@ async def test_term_is_never_redelivered(
         await src.stop()
 
 
-async def test_fetch_before_start_raises(js: JetStreamContext, names: JetStreamNames) -> None:
+async def test_fetch_before_start_raises(nc: nats.NATS, js: JetStreamContext, names: JetStreamNames) -> None:
     await ensure_topology(js, names)
     with pytest.raises(RuntimeError):
-        await JetStreamOrderSource(js, names.stream, names.consumer).fetch(1, timeout=0.1)
+        await JetStreamOrderSource(nc, names.stream, names.consumer).fetch(1, timeout=0.1)
 
 
-async def test_stop_unsubscribes_and_keeps_the_durable(js: JetStreamContext, names: JetStreamNames) -> None:
+async def test_stop_unsubscribes_and_keeps_the_durable(
+    nc: nats.NATS, js: JetStreamContext, names: JetStreamNames,
+) -> None:
     await ensure_topology(js, names)
-    src = JetStreamOrderSource(js, names.stream, names.consumer)
+    src = JetStreamOrderSource(nc, names.stream, names.consumer)
     await src.start()
     await src.stop()
     await src.stop()  # idempotent
