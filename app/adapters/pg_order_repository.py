@@ -4,7 +4,7 @@ A batch is written with binary COPY, PostgreSQL's fastest way in
 (``pg_order_rows``). Writes are idempotent by ``order_uid``: when the COPY
 meets a stored uid (the primary key), that attempt is undone (a savepoint), an
 indexed read finds which uids are stored, and only the others are copied; the
-stored ones are redeliveries (same content digest) or conflicts. Nearly every
+stored ones are redeliveries (the same document) or conflicts. Nearly every
 batch is new, so nearly every batch is written without that read.
 
 Batches may be saved concurrently, yet ids still follow arrival: the insert
@@ -36,7 +36,7 @@ from app.domain.document import SerializedOrder, order_json
 from app.domain.model import INT64_MAX
 from app.ports.order_repository import OrderNotStorable, SaveOutcome, StorageUnavailable
 
-SELECT_DIGESTS = "SELECT order_uid, content_sha256 FROM orders WHERE order_uid = ANY($1::text[])"
+SELECT_STORED = select_documents("o.order_uid = ANY($1::text[])", "o.id")
 SELECT_ONE = select_documents("o.order_uid = $1", "o.id")
 SELECT_RECENT = select_documents(
     "o.id >= (SELECT coalesce(min(id), 0) FROM (SELECT id FROM orders ORDER BY id DESC LIMIT $1) r)", "o.id"
@@ -147,12 +147,12 @@ class PgOrderRepository:
 
 
 async def _insert_new(conn: asyncpg.Connection, orders: Sequence[SerializedOrder]) -> dict[str, SaveOutcome]:
-    """Copy in the orders not stored yet; the stored ones are duplicates or conflicts by their digest.
+    """Copy in the orders not stored yet; the stored ones are duplicates or conflicts by their JSON.
 
     Optimistic: the first attempt copies them all, as nearly every batch is new. Only when a
     uid turns out stored already (a redelivery, a conflict, or another writer's) is the attempt
-    undone and the stored digests read, and the rest copied."""
-    stored: dict[str, bytes] = {}
+    undone and the stored orders read, and the rest copied."""
+    stored: dict[str, bytes] = {}  # uid -> the stored order's JSON
     for attempt in range(1, _COPY_ATTEMPTS + 1):
         new = [o for o in orders if o.uid not in stored]
         try:
@@ -163,11 +163,12 @@ async def _insert_new(conn: asyncpg.Connection, orders: Sequence[SerializedOrder
         except asyncpg.UniqueViolationError:
             if attempt == _COPY_ATTEMPTS:
                 raise
-            stored = dict(await conn.fetch(SELECT_DIGESTS, [o.uid for o in orders]))
+            rows = await conn.fetch(SELECT_STORED, [o.uid for o in orders])
+            stored = {row[0]: order_json(document_from_row(row)) for row in rows}
             continue
         break
     return {o.uid: SaveOutcome.STORED if o.uid not in stored
-            else SaveOutcome.DUPLICATE if stored[o.uid] == o.digest else SaveOutcome.CONFLICT for o in orders}
+            else SaveOutcome.DUPLICATE if stored[o.uid] == o.json else SaveOutcome.CONFLICT for o in orders}
 
 
 async def _after(turn: asyncio.Future[None] | None) -> None:

@@ -20,7 +20,7 @@ _UID_AT, _DELIVERY_AT, _PAYMENT_AT, _ITEMS_AT = (
     _FIELDS.index(c) for c in ("order_uid", "delivery", "payment", "items"))
 
 TABLE_COLUMNS = {
-    "orders": (*ORDER_COLUMNS, "content_sha256"),
+    "orders": ORDER_COLUMNS,
     "deliveries": ("order_uid", *DELIVERY_COLUMNS),
     "payments": ("order_uid", *PAYMENT_COLUMNS),
     "items": ("order_uid", "position", *ITEM_COLUMNS),
@@ -33,15 +33,19 @@ def table_rows(orders: Sequence[SerializedOrder]) -> dict[str, list[tuple]]:
     delivery_rows: list[tuple] = []
     payment_rows: list[tuple] = []
     item_rows: list[tuple] = []
-    # Runs for every stored order: bound appends and a plain loop over the items (no generator).
+    # Runs for every stored order: bound appends, tuples joined in one step (no unpacking into a
+    # list first), and a plain loop over the items (no generator).
     add_order, add_delivery, add_payment, add_item = (
         order_rows.append, delivery_rows.append, payment_rows.append, item_rows.append)
     for serialized in orders:
         values = astuple(serialized.order)
         uid = values[_UID_AT]
-        add_order((*_ORDER_VALUES(values), serialized.digest))
-        add_delivery((uid, *astuple(values[_DELIVERY_AT])))
-        add_payment((uid, *astuple(values[_PAYMENT_AT])))
-        for position, item in enumerate(values[_ITEMS_AT]):
-            add_item((uid, position, *astuple(item)))
+        add_order(_ORDER_VALUES(values))
+        key = (uid,)
+        add_delivery(key + astuple(values[_DELIVERY_AT]))
+        add_payment(key + astuple(values[_PAYMENT_AT]))
+        position = 0
+        for item in values[_ITEMS_AT]:
+            add_item((uid, position) + astuple(item))
+            position += 1
     return dict(zip(TABLE_COLUMNS, (order_rows, delivery_rows, payment_rows, item_rows)))

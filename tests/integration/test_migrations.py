@@ -1,17 +1,21 @@
 """The yoyo migrations on a real PostgreSQL, through YoyoMigrator and through `orders migrate`."""
 
+import hashlib
 import os
 import subprocess
 import sys
 from pathlib import Path
 
+import asyncpg
 import psycopg
 
+from app.adapters.pg_order_repository import PgOrderRepository
 from app.adapters.yoyo_migrator import DEFAULT_MIGRATIONS_DIR, YoyoMigrator
+from tests.serialized_orders import generated, ser
 
 ORDER_TABLES = {"orders", "deliveries", "payments", "items"}
-MIGRATION_IDS = sorted(p.name.removesuffix(".sql") for p in DEFAULT_MIGRATIONS_DIR.glob("*.sql")
-                       if not p.name.endswith(".rollback.sql"))
+MIGRATION_IDS = sorted(p.stem for p in DEFAULT_MIGRATIONS_DIR.iterdir()
+                       if p.suffix in (".sql", ".py") and not p.name.endswith(".rollback.sql"))
 CLI = [sys.executable, "-m", "app.entrypoints.cli"]
 
 
@@ -90,8 +94,29 @@ async def test_the_child_foreign_keys_go_with_0002_and_come_back_with_its_rollba
     migrator.apply()
     assert foreign_keys(empty_database_url) == set()
 
-    assert migrator.rollback() == ["0002_drop_child_foreign_keys"]
+    assert migrator.rollback(2) == ["0003_drop_content_digest", "0002_drop_child_foreign_keys"]
     assert foreign_keys(empty_database_url) == {"deliveries", "payments", "items"}
+
+
+async def test_0003_rollback_restores_each_orders_digest_of_its_json(empty_database_url: str) -> None:
+    migrator = YoyoMigrator(empty_database_url)
+    migrator.apply()
+    orders = [ser(document) for document in generated(2500, seed=3)]  # more than one chunk of the rollback
+    pool = await asyncpg.create_pool(empty_database_url, min_size=1, max_size=2)
+    try:
+        await PgOrderRepository(pool).save(orders)
+    finally:
+        await pool.close()
+
+    assert migrator.rollback() == ["0003_drop_content_digest"]
+
+    with psycopg.connect(empty_database_url) as conn:
+        digests = dict(conn.execute("SELECT order_uid, content_sha256 FROM orders").fetchall())
+        nullable = conn.execute("SELECT is_nullable FROM information_schema.columns"
+                                " WHERE table_name = 'orders' AND column_name = 'content_sha256'").fetchone()
+    assert digests == {o.uid: hashlib.sha256(o.json).digest() for o in orders}
+    assert nullable == ("NO",)
+    assert migrator.apply() == ["0003_drop_content_digest"]
 
 
 def test_cli_migrate_without_database_url_fails_clearly(tmp_path: Path) -> None:

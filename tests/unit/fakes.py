@@ -52,7 +52,7 @@ class FakeOrderRepository:
             if stored is None:
                 self.orders[order.uid] = order
                 outcomes[order.uid] = SaveOutcome.STORED
-            elif stored.digest == order.digest:
+            elif stored.json == order.json:
                 outcomes[order.uid] = SaveOutcome.DUPLICATE
             else:
                 outcomes[order.uid] = SaveOutcome.CONFLICT
