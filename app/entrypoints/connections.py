@@ -8,6 +8,8 @@ import asyncpg
 import nats
 from nats.aio.client import Client as NATS
 
+from app.adapters.pg_timestamptz_codec import use_fast_timestamptz
+
 log = logging.getLogger(__name__)
 
 
@@ -21,7 +23,7 @@ async def asyncpg_pool(dsn: str, max_size: int, command_timeout: float) -> Async
     """A lazily connecting pool: creating it does not need the database to be up."""
     pool = await asyncpg.create_pool(
         dsn, min_size=0, max_size=max_size, command_timeout=command_timeout,
-        max_inactive_connection_lifetime=60, reset=_no_session_reset,
+        max_inactive_connection_lifetime=60, reset=_no_session_reset, init=use_fast_timestamptz,
     )
     try:
         yield pool

@@ -3,6 +3,7 @@
 import copy
 import json
 from collections.abc import AsyncIterator, Sequence
+from contextlib import asynccontextmanager
 from urllib.parse import urlsplit, urlunsplit
 
 import asyncpg
@@ -13,6 +14,7 @@ from app.adapters.free_port import free_tcp_port
 from app.adapters.pg_order_repository import PgOrderRepository
 from app.domain.document import SerializedOrder
 from app.domain.model import INT64_MAX
+from app.entrypoints.connections import asyncpg_pool
 from app.ports.order_repository import OrderNotStorable, SaveOutcome, StorageUnavailable
 from tests.serialized_orders import generated, incompressible, ser
 
@@ -47,9 +49,9 @@ async def assert_stored_json(repository: PgOrderRepository, orders: Sequence[Ser
 
 @pytest.fixture
 async def pool(database_url: str) -> AsyncIterator[asyncpg.Pool]:
-    pool = await asyncpg.create_pool(database_url, min_size=1, max_size=4)
-    yield pool
-    await pool.close()
+    """The pool the service makes (its codecs and settings), of 4 connections."""
+    async with asynccontextmanager(asyncpg_pool)(database_url, max_size=4, command_timeout=10) as pool:
+        yield pool
 
 
 @pytest.fixture
@@ -202,6 +204,18 @@ async def test_non_ascii_text_and_int64_limits_round_trip(
     assert back["items"][0]["price"] == INT64_MAX and back["sm_id"] == INT64_MAX
     assert back["date_created"] == "2021-11-26T06:22:19.123456Z"
     assert await collect(repository, 1) == [(order.uid, order.json)]
+
+
+@pytest.mark.parametrize("created", ["0001-01-01T00:00:00Z", "1999-12-31T23:59:59.999999Z",
+                                     "9999-12-31T23:59:59.999999Z", "9999-12-31T23:59:59.999999-00:00"])
+async def test_the_first_and_last_instants_round_trip(
+    repository: PgOrderRepository, sample: dict, created: str,
+) -> None:
+    order = ser({**sample, "date_created": created})
+
+    assert await repository.save([order]) == {order.uid: SaveOutcome.STORED}
+    assert await repository.get_json(order.uid) == order.json
+    assert orjson.loads(order.json)["date_created"] == created.replace("-00:00", "Z")
 
 
 async def test_ping(repository: PgOrderRepository) -> None:
