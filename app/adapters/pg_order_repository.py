@@ -157,9 +157,8 @@ async def _insert_new(conn: asyncpg.Connection, orders: Sequence[SerializedOrder
         new = [o for o in orders if o.uid not in stored]
         try:
             async with conn.transaction():  # a savepoint: a stored uid undoes this attempt only
-                for table, rows in table_rows(new).items():
-                    if rows:
-                        await conn.copy_records_to_table(table, records=rows, columns=TABLE_COLUMNS[table])
+                for table, rows in (table_rows(new) if new else {}).items():
+                    await conn.copy_records_to_table(table, records=rows, columns=TABLE_COLUMNS[table])
         except asyncpg.UniqueViolationError:
             if attempt == _COPY_ATTEMPTS:
                 raise
