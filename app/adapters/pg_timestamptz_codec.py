@@ -12,7 +12,8 @@ both valid ``date_created`` values) as -infinity and infinity, which read back
 as naive datetimes, so such an order did not read back as it came in.
 
 Values must be aware datetimes (the service stores nothing else); a naive one
-is refused with a TypeError, where asyncpg would have assumed local time.
+is refused (a TypeError, which asyncpg reports as a DataError), where asyncpg's
+codec would have assumed local time.
 PostgreSQL's infinities read back as asyncpg reads them.
 """
 
