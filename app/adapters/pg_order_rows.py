@@ -58,7 +58,6 @@ def _payment_rows(orders: Sequence[SerializedOrder]) -> Iterator[tuple]:
 
 def _item_rows(orders: Sequence[SerializedOrder]) -> Iterator[tuple]:
     for serialized in orders:
-        uid, position = serialized.uid, 0
-        for item in serialized.order.items:
+        uid = serialized.uid
+        for position, item in enumerate(serialized.order.items):
             yield (uid, position) + astuple(item)
-            position += 1
