@@ -136,6 +136,14 @@ async def test_security_headers_on_pages_api_and_static(client, nc, settings, sa
     assert kinds.count(True) >= 2 and kinds.count(False) >= 4, kinds  # both sets were checked
 
 
+async def test_a_static_file_name_too_long_for_the_file_system_is_not_found(client) -> None:
+    response = await client.get("/static/" + "a" * 300)  # longer than any file name (NAME_MAX: 255 bytes)
+
+    assert response.status == 404
+    assert response.content_type == "application/problem+json"
+    assert (await response.json())["title"] == "Not Found"
+
+
 async def _next_event(stream, kind: str) -> dict:
     """The data of the next event of this kind on an SSE stream."""
     event = None

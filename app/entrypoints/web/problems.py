@@ -7,6 +7,7 @@ ones in ``answering_problems``, so aiohttp's HTTP errors and crashes become
 problems as well.
 """
 
+import errno
 import functools
 import logging
 from typing import Any
@@ -53,7 +54,10 @@ def answering_problems(handler: Handler) -> Handler:
             if error.status < 400:
                 raise  # redirects are answers, not errors
             return from_http_error(error)
-        except Exception:
+        except Exception as error:
+            if isinstance(error, OSError) and error.errno == errno.ENAMETOOLONG:
+                # aiohttp's static route lets stat() raise it; no file can have such a name
+                return problem(404, "Not Found", "no file has a name that long")
             log.exception("unhandled error on %s %s", request.method, request.path)
             return problem(500, "Internal Server Error", "the error was logged")
     return wrapped
