@@ -9,7 +9,8 @@ drift apart; a constraint this module has no form for stops the build.
 
 Some checks happen outside the Structs: NUL in text (the model's ``Text``
 pattern) and times finer than microseconds (rounded here, truncated by the
-model) are looked for once in the raw bytes and left to the model;
+model; their digits may be written as ``\\u`` escapes) are looked for once in
+the raw bytes and left to the model;
 ``order_uid``'s pattern is checked after decoding (msgspec's pattern check
 costs three times as much); ``date_created`` is moved to UTC after decoding,
 as the model's validator does.
@@ -28,6 +29,8 @@ from app.domain.model import NO_NUL, ORDER_UID_PATTERN, Order, to_utc
 
 # Anywhere: a false alarm only costs the slow path. In a bytes pattern \d is [0-9], and sre scans it faster.
 _BEYOND_MICROSECONDS = re.compile(rb"\.\d{7}")
+# The same where JSON escapes may stand for the dot or the digits (msgspec reads them as they stand for).
+_BEYOND_MICROSECONDS_ESCAPED = re.compile(rb"(?:\.|\\u002[eE])(?:\d|\\u003\d){7}")
 _UID_MATCH = re.compile(ORDER_UID_PATTERN.removesuffix("$") + r"\Z").match
 ValidOrder = msgspec.Struct  # what decode() returns: the Order Struct, attribute for attribute the model
 
@@ -47,8 +50,8 @@ def decode(raw: bytes | str) -> ValidOrder:
         data = raw.encode() if isinstance(raw, str) else raw
     except UnicodeEncodeError as error:  # a str with lone surrogates
         raise NotDecodable(str(error)) from None
-    if b"\\" in data and b"\\u0000" in data:  # one-byte search first: most orders have no escapes
-        raise NotDecodable("text may hold NUL: left to the model")
+    if b"\\" in data and _escapes_nul_or_fine_time(data):  # one-byte search first: most orders have no escapes
+        raise NotDecodable("text may hold NUL, or a time finer than microseconds: left to the model")
     if _BEYOND_MICROSECONDS.search(data):
         raise NotDecodable("a time finer than microseconds: the model truncates, msgspec would round")
     try:
@@ -61,6 +64,15 @@ def decode(raw: bytes | str) -> ValidOrder:
     except (msgspec.ValidationError, msgspec.DecodeError, ValueError) as error:
         raise NotDecodable(str(error)) from None
     return order
+
+
+def _escapes_nul_or_fine_time(data: bytes) -> bool:
+    """NUL written as an escape, or escapes that may spell a time finer than microseconds
+    (``\\u002e`` is ".", ``\\u0030``-``\\u0039`` the digits; other escapes, as of Cyrillic, cannot)."""
+    if b"\\u0000" in data:
+        return True
+    may_spell = b"\\u003" in data or b"\\u002" in data  # the full pattern is slow: it has no fixed start
+    return may_spell and _BEYOND_MICROSECONDS_ESCAPED.search(data) is not None
 
 
 def _is_order_uid(uid: str) -> bool:

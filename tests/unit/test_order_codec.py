@@ -18,6 +18,8 @@ TIMES = ["2021-11-26T06:22:19Z", "2021-11-26T06:22:19+03:00", "2021-11-26T06:22:
          "0001-01-01T00:00:00+03:00", "9999-12-31T23:59:59-03:00", "2021-11-26T06:22:19+0300",
          "2021-11-26T06:22:19+03", "2021-11-26T06:22:19.Z", "20211126T062219Z", " 2021-11-26T06:22:19Z",
          "2021-11-26T06:22:19Z ", 1637907739, 1637907739.5]
+ESCAPED_FRACTIONS = [b"\\u002e1234567", b"\\u002E1234567", b".\\u00312345678", b".123456\\u0037",
+                     b".\\u0031", b"\\u002e123456"]
 UIDS = ["b563feb7b2b84b6test", "a" * 64, "a" * 65, "-" * 64, "_" * 65, "", "ab c", "abc\n", "\nabc", "\u00e9t\u00e9",
         "A-_9", "\u0661\u0662", "stra\u00dfe", "ab\u00b2", "a.b", "a+b"]
 
@@ -69,6 +71,8 @@ def variants(sample: dict):
     yield dump(sample).replace(b'"entry": "WBIL"', b'"entry": "W\\u0000IL"')
     yield dump(sample).replace(b'"entry": "WBIL"', b'"entry": "W\\ud800IL"')
     yield dump(sample).replace(b'"entry": "WBIL"', b'"entry": "W\\/IL\\t"')
+    for fraction in ESCAPED_FRACTIONS:  # the same time, its dot or digits written as \u escapes
+        yield dump(replaced(sample, ("date_created",), "@")).replace(b'"@"', b'"2021-11-26T06:22:19' + fraction + b'Z"')
     yield b"\xef\xbb\xbf" + dump(sample)
     yield dump(sample) + b" "
     yield dump(sample) + b" {}"
