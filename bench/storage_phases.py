@@ -11,9 +11,9 @@ from app.adapters.pg_order_rows import TABLE_COLUMNS
 from app.entrypoints.settings import Settings
 from bench.ceilings import raw_fetch_ack, raw_recent_select
 from bench.report import Row, busy_seconds
-from bench.run import ROUNDS, Run
+from bench.run import INGEST_ROUNDS, ROUNDS, Run
 from bench.seed import lookup_set, publish_orders, wait_ingested
-from bench.wrk import cpu_seconds
+from bench.wrk import cpu_seconds, sched_seconds
 
 ORDER_TABLES = ", ".join(TABLE_COLUMNS)  # the four tables an order is stored in
 
@@ -26,7 +26,7 @@ async def ingest(run: Run) -> Row:
     published = await publish_orders(s, run.orders)
     run.note(f"published {run.orders:,} orders in {published:.1f} s, before the service started")
     ceilings, rounds = [], []
-    for n in range(ROUNDS):
+    for n in range(INGEST_ROUNDS):
         machine_cpu = busy_seconds()[0]
         ceilings.append(await raw_fetch_ack(s.nats_url, s.orders_stream, run.orders, s.ingest_batch_size))
         ceiling_cpu = busy_seconds()[0] - machine_cpu
@@ -55,10 +55,11 @@ async def _service_ingest(run: Run, n: int, ceiling_cpu: float) -> float:
     service.start()
     try:
         ready = await service.wait_ready()
-        cpu, machine_cpu = cpu_seconds(service.pid), busy_seconds()[0]
+        cpu, machine_cpu, sched = cpu_seconds(service.pid), busy_seconds()[0], sched_seconds(service.pid)
         with run.profiler.phase(f"ingest-{n}", service.pid):
             done = await wait_ingested(s, run.orders)
         cpu, machine_cpu = cpu_seconds(service.pid) - cpu, busy_seconds()[0] - machine_cpu
+        ran, waited = (after - before for after, before in zip(sched_seconds(service.pid), sched))
         batches = await service.histogram("orders_ingest_batch_seconds")
     finally:
         service.stop()
@@ -66,6 +67,9 @@ async def _service_ingest(run: Run, n: int, ceiling_cpu: float) -> float:
     run.note(f"ingest {n + 1}: {seconds:.1f} s from /readyz 200 to all committed and acked (batches of"
              f" {s.ingest_batch_size}), service CPU {cpu / run.orders * 1e6:.0f} µs/order"
              f" ({cpu / seconds:.0%} of one core)")
+    if ran:  # the kernel keeps schedstats
+        run.note(f"ingest {n + 1}: the service ran {ran / seconds:.0%} of the time, waited for a CPU"
+                 f" {waited / seconds:.0%} and slept {max(seconds - ran - waited, 0) / seconds:.0%} (schedstat)")
     cores = os.cpu_count() or 1
     run.note(f"ingest {n + 1} CPU, whole machine: {machine_cpu:.1f} CPU-s ({machine_cpu / run.orders * 1e6:.0f}"
              f" µs/order; service {cpu:.1f}, PostgreSQL + NATS + the bench's watcher {machine_cpu - cpu:.1f})"
