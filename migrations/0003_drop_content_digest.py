@@ -29,7 +29,7 @@ def restore_digests(conn) -> None:
         cursor.execute("ALTER TABLE orders ADD COLUMN content_sha256 bytea")
         cursor.execute("SET LOCAL TIME ZONE 'UTC'")  # date_created comes back in UTC, as the service's JSON has it
     with conn.cursor(name="order_documents") as documents, conn.cursor() as updates:
-        documents.execute(select_documents("true", "o.id"))
+        documents.execute(select_documents("true", "o.id", children_by_uid=True))  # 0004 is undone
         while rows := documents.fetchmany(_CHUNK):
             updates.executemany(
                 "UPDATE orders SET content_sha256 = %s WHERE order_uid = %s",

@@ -23,15 +23,19 @@ TAIL_COLUMNS = _FIELDS[_FIELDS.index("items") + 1:]
 assert _FIELDS[len(HEAD_COLUMNS):len(HEAD_COLUMNS) + 3] == NESTED, "delivery, payment, items are adjacent"
 
 
-def select_documents(where: str, order_by: str) -> str:
-    """One row per order, columns in the document's order; items as one array per column."""
+def select_documents(where: str, order_by: str, children_by_uid: bool = False) -> str:
+    """One row per order, columns in the document's order; items as one array per column.
+
+    The child tables refer to their order by its id (``order_id``), or, before migration 0004
+    (whose rollback precedes 0003's), by its uid: ``children_by_uid``."""
+    key = "{0}.order_uid = o.order_uid" if children_by_uid else "{0}.order_id = o.id"
     item_arrays = ", ".join(f"array_agg(i.{c} ORDER BY i.position)" for c in ITEM_COLUMNS)
     columns = [*("o." + c for c in HEAD_COLUMNS), *("d." + c for c in DELIVERY_COLUMNS),
                *("p." + c for c in PAYMENT_COLUMNS), "items.*", *("o." + c for c in TAIL_COLUMNS)]
     return (
         f"SELECT {', '.join(columns)}"
-        " FROM orders o JOIN deliveries d USING (order_uid) JOIN payments p USING (order_uid)"
-        f" CROSS JOIN LATERAL (SELECT {item_arrays} FROM items i WHERE i.order_uid = o.order_uid) items"
+        f" FROM orders o JOIN deliveries d ON {key.format('d')} JOIN payments p ON {key.format('p')}"
+        f" CROSS JOIN LATERAL (SELECT {item_arrays} FROM items i WHERE {key.format('i')}) items"
         f" WHERE {where} ORDER BY {order_by}"
     )
 

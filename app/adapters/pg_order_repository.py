@@ -8,10 +8,11 @@ stored ones are redeliveries (the same document) or conflicts. Nearly every
 batch is new, so nearly every batch is written without that read.
 
 Batches may be saved concurrently, yet ids still follow arrival: the insert
-statements run one after another in the order ``save`` was called, and each
-transaction commits only after the one before it. So one batch's commit (its
-WAL flush) and the Python around it overlap the next batch's insert, and a
-reader paging by id never sees a later batch before an earlier one. (Two
+statements (and the ids they take) run one after another in the order ``save``
+was called, and each transaction commits only after the one before it. So one
+batch's commit (its WAL flush) and the Python around it overlap the next
+batch's insert, and a reader paging by id never sees a later batch before an
+earlier one. (Two
 service instances that insert the same uids in crossing order could wait on
 each other; the command timeout ends that wait and the batch is retried.)
 
@@ -56,6 +57,10 @@ def _page_query(by_customer: bool, by_track: bool) -> str:
 
 SELECT_PAGES = {(c, t): _page_query(c, t) for c in (False, True) for t in (False, True)}
 
+# A batch's ids are taken from the orders' identity sequence before its COPY, which writes them
+# into the orders' rows and into the child rows that refer to them. An attempt undone (a stored
+# uid) leaves its ids unused, and the next attempt uses them again.
+RESERVE_IDS = "SELECT array(SELECT nextval('orders_id_seq') FROM generate_series(1, $1) ORDER BY 1)"
 _COPY_ATTEMPTS = 5  # the optimistic copy, then read and copy again while other writers commit the same uids
 WARM_UP_CHUNK = 2000  # rows per cursor fetch while warming the cache
 
@@ -152,9 +157,10 @@ async def _insert_new(conn: asyncpg.Connection, orders: Sequence[SerializedOrder
     Optimistic: the first attempt copies them all, as nearly every batch is new. Only when a
     uid turns out stored already (a redelivery, a conflict, or another writer's) is the attempt
     undone and the stored orders read, and the rest copied."""
+    ids = await conn.fetchval(RESERVE_IDS, len(orders))  # ascending, so ids follow the batch's order
     stored: dict[str, bytes] = {}  # uid -> the stored order's JSON
     for attempt in range(1, _COPY_ATTEMPTS + 1):
-        new = [o for o in orders if o.uid not in stored]
+        new = [(order_id, o) for order_id, o in zip(ids, orders) if o.uid not in stored]
         try:
             async with conn.transaction():  # a savepoint: a stored uid undoes this attempt only
                 for table, rows in (table_rows(new) if new else {}).items():

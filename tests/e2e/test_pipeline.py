@@ -76,7 +76,8 @@ async def test_duplicates_are_stored_once_and_a_conflict_keeps_the_first(client,
     conn = await asyncpg.connect(settings.database_url)
     try:
         assert await conn.fetchval("SELECT count(*) FROM orders WHERE order_uid = $1", uid) == 1
-        assert await conn.fetchval("SELECT count(*) FROM items WHERE order_uid = $1", uid) == 1
+        assert await conn.fetchval("SELECT count(*) FROM items i JOIN orders o ON o.id = i.order_id"
+                                    " WHERE o.order_uid = $1", uid) == 1
     finally:
         await conn.close()
 

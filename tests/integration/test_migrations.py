@@ -9,8 +9,10 @@ from pathlib import Path
 import asyncpg
 import psycopg
 
+from app.adapters.pg_order_columns import document_from_row, select_documents
 from app.adapters.pg_order_repository import PgOrderRepository
 from app.adapters.yoyo_migrator import DEFAULT_MIGRATIONS_DIR, YoyoMigrator
+from app.domain.document import order_json
 from tests.serialized_orders import generated, ser
 
 ORDER_TABLES = {"orders", "deliveries", "payments", "items"}
@@ -94,7 +96,8 @@ async def test_the_child_foreign_keys_go_with_0002_and_come_back_with_its_rollba
     migrator.apply()
     assert foreign_keys(empty_database_url) == set()
 
-    assert migrator.rollback(2) == ["0003_drop_content_digest", "0002_drop_child_foreign_keys"]
+    assert migrator.rollback(3) == ["0004_key_children_by_order_id", "0003_drop_content_digest",
+                                    "0002_drop_child_foreign_keys"]
     assert foreign_keys(empty_database_url) == {"deliveries", "payments", "items"}
 
 
@@ -108,7 +111,7 @@ async def test_0003_rollback_restores_each_orders_digest_of_its_json(empty_datab
     finally:
         await pool.close()
 
-    assert migrator.rollback() == ["0003_drop_content_digest"]
+    assert migrator.rollback(2) == ["0004_key_children_by_order_id", "0003_drop_content_digest"]
 
     with psycopg.connect(empty_database_url) as conn:
         digests = dict(conn.execute("SELECT order_uid, content_sha256 FROM orders").fetchall())
@@ -116,7 +119,29 @@ async def test_0003_rollback_restores_each_orders_digest_of_its_json(empty_datab
                                 " WHERE table_name = 'orders' AND column_name = 'content_sha256'").fetchone()
     assert digests == {o.uid: hashlib.sha256(o.json).digest() for o in orders}
     assert nullable == ("NO",)
-    assert migrator.apply() == ["0003_drop_content_digest"]
+    assert migrator.apply() == ["0003_drop_content_digest", "0004_key_children_by_order_id"]
+
+
+async def test_0004_and_its_rollback_keep_every_order_whole(empty_database_url: str) -> None:
+    """The child rows move from the order's uid to its id and back, each to its own order."""
+    migrator = YoyoMigrator(empty_database_url)
+    migrator.apply()
+    orders = [ser(document) for document in generated(300, seed=4)]
+    pool = await asyncpg.create_pool(empty_database_url, min_size=1, max_size=2)
+    try:
+        await PgOrderRepository(pool).save(orders)
+        expected = {o.uid: o.json for o in orders}
+
+        assert migrator.rollback() == ["0004_key_children_by_order_id"]
+        by_uid = select_documents("true", "o.id", children_by_uid=True)
+        assert {row[0]: order_json(document_from_row(row)) for row in await pool.fetch(by_uid)} == expected
+
+        assert migrator.apply() == ["0004_key_children_by_order_id"]
+        repository = PgOrderRepository(pool)
+        assert {o.uid: await repository.get_json(o.uid) for o in orders} == expected
+        assert await pool.fetchval("SELECT count(*) FROM items") == sum(len(o.order.items) for o in orders)
+    finally:
+        await pool.close()
 
 
 def test_cli_migrate_without_database_url_fails_clearly(tmp_path: Path) -> None:

@@ -6,7 +6,7 @@ from collections.abc import AsyncIterator
 import asyncpg
 import pytest
 
-from app.adapters.pg_order_repository import PgOrderRepository
+from app.adapters.pg_order_repository import RESERVE_IDS, PgOrderRepository
 from app.adapters.pg_order_rows import TABLE_COLUMNS, table_rows
 from app.domain.document import SerializedOrder, serialize
 from app.domain.validation import parse_order
@@ -38,6 +38,7 @@ async def test_ids_follow_the_order_of_the_calls_not_of_the_statements(pool: asy
 
     assert all(set(o.values()) == {SaveOutcome.STORED} for o in outcomes)
     stored = await ids(pool)
+    assert [stored[o.uid] for o in big] == sorted(stored[o.uid] for o in big), "within a batch too"
     assert max(stored[o.uid] for o in big) < min(stored[o.uid] for o in small)
     assert max(stored[o.uid] for o in small) < stored[smaller[0].uid]
 
@@ -81,7 +82,8 @@ async def test_a_uid_another_writer_commits_during_the_copy_is_read_again(
     try:
         transaction = other_writer.transaction()
         await transaction.start()
-        for table, rows in table_rows([theirs]).items():
+        ids = await other_writer.fetchval(RESERVE_IDS, 1)
+        for table, rows in table_rows([(ids[0], theirs)]).items():
             await other_writer.copy_records_to_table(table, records=rows, columns=TABLE_COLUMNS[table])
         saving = asyncio.create_task(PgOrderRepository(pool).save([mine]))
         await until_waiting_on_a_lock(pool)

@@ -89,9 +89,10 @@ async def test_rows_are_normalized(
     assert total_items > len(batch)  # the factory makes 1..5 items: the count below is meaningful
     assert await row_counts(pool) == {"orders": 51, "deliveries": 51, "payments": 51, "items": total_items}
     async with pool.acquire() as conn:
-        per_order = dict(await conn.fetch("SELECT order_uid, count(*) FROM items GROUP BY order_uid"))
-        positions = await conn.fetch("SELECT order_uid, array_agg(position ORDER BY position) FROM items"
-                                     " GROUP BY order_uid")
+        per_order = dict(await conn.fetch("SELECT o.order_uid, count(*) FROM items i JOIN orders o"
+                                          " ON o.id = i.order_id GROUP BY o.order_uid"))
+        positions = await conn.fetch("SELECT order_id, array_agg(position ORDER BY position) FROM items"
+                                     " GROUP BY order_id")
     assert per_order == {o.uid: len(o.order.items) for o in batch}
     assert all(list(p) == list(range(len(p))) for _, p in positions)
 
