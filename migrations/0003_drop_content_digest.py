@@ -7,16 +7,15 @@ only when a batch meets uids already stored (a redelivery after a crash, or
 a conflict), so the repository now compares the stored order's JSON instead.
 
 The rollback puts the column back with every digest recomputed exactly as the
-code before this migration made it (SHA-256 of ``order_json`` of the stored
-document), so that code finds the digests it expects.
+code before this migration made it (SHA-256 of the stored order's canonical
+JSON, the bytes it was ingested as), so that code finds the digests it expects.
 """
 
 import hashlib
 
 from yoyo import step
 
-from app.adapters.pg_order_columns import document_from_row, select_documents
-from app.domain.document import order_json
+from app.adapters.pg_order_columns import json_from_row, select_documents
 
 __depends__ = {"0002_drop_child_foreign_keys"}
 
@@ -33,7 +32,7 @@ def restore_digests(conn) -> None:
         while rows := documents.fetchmany(_CHUNK):
             updates.executemany(
                 "UPDATE orders SET content_sha256 = %s WHERE order_uid = %s",
-                [(hashlib.sha256(order_json(document_from_row(row))).digest(), row[0]) for row in rows],
+                [(hashlib.sha256(json_from_row(row)).digest(), row[0]) for row in rows],
             )
     with conn.cursor() as cursor:
         cursor.execute("ALTER TABLE orders ALTER COLUMN content_sha256 SET NOT NULL")

@@ -32,8 +32,8 @@ from contextlib import asynccontextmanager
 import asyncpg
 
 from app.adapters.pg_order_rows import TABLE_COLUMNS, table_rows
-from app.adapters.pg_order_columns import document_from_row, select_documents
-from app.domain.document import SerializedOrder, order_json
+from app.adapters.pg_order_columns import json_from_row, select_documents
+from app.domain.document import SerializedOrder
 from app.domain.model import INT64_MAX
 from app.ports.order_repository import OrderNotStorable, SaveOutcome, StorageUnavailable
 
@@ -101,7 +101,7 @@ class PgOrderRepository:
     async def get_json(self, order_uid: str) -> bytes | None:
         async with self._connection() as conn:
             row = await conn.fetchrow(SELECT_ONE, order_uid)
-        return None if row is None else order_json(document_from_row(row))
+        return None if row is None else json_from_row(row)
 
     async def recent_json(self, limit: int) -> AsyncIterator[tuple[str, bytes]]:
         if limit <= 0:
@@ -114,7 +114,7 @@ class PgOrderRepository:
                 await asyncio.sleep(0)  # let it ask: PostgreSQL reads on while these become JSON
                 try:
                     for row in rows:
-                        yield row[0], order_json(document_from_row(row))
+                        yield row[0], json_from_row(row)
                 finally:
                     if not upcoming.done():  # the reader stopped early: settle the fetch in flight
                         await asyncio.wait([upcoming])
@@ -127,7 +127,7 @@ class PgOrderRepository:
         args += [value for value in (customer_id, track_number) if value is not None]
         async with self._connection() as conn:
             rows = await conn.fetch(query, *args, limit)
-        return [(row[0], order_json(document_from_row(tuple(row)[1:]))) for row in rows]
+        return [(row[0], json_from_row(tuple(row)[1:])) for row in rows]
 
     async def count(self) -> int:
         async with self._connection() as conn:
@@ -169,7 +169,7 @@ async def _insert_new(conn: asyncpg.Connection, orders: Sequence[SerializedOrder
             if attempt == _COPY_ATTEMPTS:
                 raise
             rows = await conn.fetch(SELECT_STORED, [o.uid for o in orders])
-            stored = {row[0]: order_json(document_from_row(row)) for row in rows}
+            stored = {row[0]: json_from_row(row) for row in rows}
             continue
         break
     return {o.uid: SaveOutcome.STORED if o.uid not in stored

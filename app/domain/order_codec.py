@@ -85,6 +85,12 @@ def encode(order: ValidOrder) -> bytes:
     return _codec()[1].encode(order)
 
 
+def struct_of(model: type[BaseModel]) -> type[msgspec.Struct]:
+    """The Struct of ``Order`` or of one of its parts. Its positional arguments are the model's
+    fields in order, and are not validated: for orders that were valid when they were stored."""
+    return _struct(model)
+
+
 def from_model(order: Order) -> ValidOrder:
     """The Struct of an order the pydantic model validated."""
     return msgspec.json.decode(order.model_dump_json(), type=_struct(Order))

@@ -9,10 +9,9 @@ from pathlib import Path
 import asyncpg
 import psycopg
 
-from app.adapters.pg_order_columns import document_from_row, select_documents
+from app.adapters.pg_order_columns import json_from_row, select_documents
 from app.adapters.pg_order_repository import PgOrderRepository
 from app.adapters.yoyo_migrator import DEFAULT_MIGRATIONS_DIR, YoyoMigrator
-from app.domain.document import order_json
 from tests.serialized_orders import generated, ser
 
 ORDER_TABLES = {"orders", "deliveries", "payments", "items"}
@@ -134,7 +133,7 @@ async def test_0004_and_its_rollback_keep_every_order_whole(empty_database_url: 
 
         assert migrator.rollback() == ["0004_key_children_by_order_id"]
         by_uid = select_documents("true", "o.id", children_by_uid=True)
-        assert {row[0]: order_json(document_from_row(row)) for row in await pool.fetch(by_uid)} == expected
+        assert {row[0]: json_from_row(row) for row in await pool.fetch(by_uid)} == expected
 
         assert migrator.apply() == ["0004_key_children_by_order_id"]
         repository = PgOrderRepository(pool)
