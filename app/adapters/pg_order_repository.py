@@ -12,9 +12,9 @@ statements (and the ids they take) run one after another in the order ``save``
 was called, and each transaction commits only after the one before it. So one
 batch's commit (its WAL flush) and the Python around it overlap the next
 batch's insert, and a reader paging by id never sees a later batch before an
-earlier one. (Two
-service instances that insert the same uids in crossing order could wait on
-each other; the command timeout ends that wait and the batch is retried.)
+earlier one. (Two service instances that insert the same uids in crossing order
+could wait on each other; the command timeout ends that wait and the batch is
+retried.)
 
 Connections are handed out in turn, first come, first served: asyncpg's pool
 lets a newcomer take a connection that was just given back to a caller already
