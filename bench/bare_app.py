@@ -3,29 +3,37 @@
 Same server as ``app.entrypoints.runner.run_service`` (AppRunner with its
 ``SERVER_OPTIONS``: access_log=None; TCPSite backlog=2048; uvloop; its own
 process), serving the same JSON bytes from a plain dict by uid: no middleware,
-no cache bookkeeping, no timing. (Written out rather than imported: importing
-the service's modules would make this process the service's size.)
+no cache bookkeeping, no timing. Its responses are the service's byte for byte
+but for the Date: the headers the bench read from the service's own answer
+(Content-Type and the security headers, in its order) come in as a JSON list
+and go to every response as one prebuilt multidict, the way the service sends
+its own. (Written out rather than imported: importing the service's modules
+would make this process the service's size.)
 
-    python -m bench.bare_app PORT BODIES_PICKLE
+    python -m bench.bare_app PORT BODIES_PICKLE HEADERS_JSON
 """
 
 import asyncio
+import json
 import pickle
 import signal
 import sys
 
 import uvloop
 from aiohttp import web
+from multidict import CIMultiDict
 
 NOT_FOUND = web.HTTPNotFound
 
 
-def make_app(bodies: dict[str, bytes]) -> web.Application:
+def make_app(bodies: dict[str, bytes], headers: list[tuple[str, str]]) -> web.Application:
+    response_headers = CIMultiDict(headers)
+
     async def get_order(request: web.Request) -> web.Response:
         body = bodies.get(request.match_info["order_uid"])
         if body is None:
             raise NOT_FOUND()
-        return web.Response(body=body, content_type="application/json")
+        return web.Response(body=body, headers=response_headers)
 
     async def readyz(request: web.Request) -> web.Response:
         return web.Response(text="ready")
@@ -36,8 +44,8 @@ def make_app(bodies: dict[str, bytes]) -> web.Application:
     return app
 
 
-async def serve(port: int, bodies: dict[str, bytes]) -> None:
-    runner = web.AppRunner(make_app(bodies), access_log=None, handle_signals=False)
+async def serve(port: int, bodies: dict[str, bytes], headers: list[tuple[str, str]]) -> None:
+    runner = web.AppRunner(make_app(bodies, headers), access_log=None, handle_signals=False)
     await runner.setup()
     await web.TCPSite(runner, "127.0.0.1", port, backlog=2048).start()
     stopping = asyncio.Event()
@@ -50,10 +58,12 @@ async def serve(port: int, bodies: dict[str, bytes]) -> None:
 
 
 def main() -> None:
-    port, path = int(sys.argv[1]), sys.argv[2]
-    with open(path, "rb") as file:
+    port, bodies_path, headers_path = int(sys.argv[1]), sys.argv[2], sys.argv[3]
+    with open(bodies_path, "rb") as file:
         bodies = pickle.load(file)
-    uvloop.run(serve(port, bodies))
+    with open(headers_path, encoding="utf-8") as file:
+        headers = [(name, value) for name, value in json.load(file)]
+    uvloop.run(serve(port, bodies, headers))
 
 
 if __name__ == "__main__":

@@ -20,10 +20,11 @@ from bench.cpus import pin_to
 
 
 @contextlib.asynccontextmanager
-async def bare_app(bodies_file: Path, cpus: frozenset[int] | None = None) -> AsyncIterator[tuple[str, int]]:
+async def bare_app(bodies_file: Path, headers_file: Path,
+                   cpus: frozenset[int] | None = None) -> AsyncIterator[tuple[str, int]]:
     """bench/bare_app.py in its own process (on ``cpus`` if given); yields its base URL and pid."""
     port = free_tcp_port()
-    proc = subprocess.Popen([sys.executable, "-m", "bench.bare_app", str(port), str(bodies_file)],
+    proc = subprocess.Popen([sys.executable, "-m", "bench.bare_app", str(port), str(bodies_file), str(headers_file)],
                             cwd=Path(__file__).resolve().parents[1], preexec_fn=pin_to(cpus))
     base = f"http://127.0.0.1:{port}"
     try:

@@ -2,11 +2,12 @@
 
 import asyncio
 import contextlib
-import random
+import json
 import statistics
 
 import aiohttp
 
+from bench.answers import answers, check_bodies, sample_uids, shared_headers
 from bench.ceilings import bare_app, raw_point_reads
 from bench.cpus import TURN_SECONDS, Placement, split_placement, take_turns
 from bench.report import Row
@@ -67,8 +68,14 @@ async def cached(run: Run) -> list[Row]:
             await service.wait_ready()
             if service.warmed_orders() != run.lookups:
                 raise RuntimeError(f"the cache warmed with {service.warmed_orders()}, not {run.lookups}")
-            await _same_bytes(service.base, run.bodies)
-            async with bare_app(run.bodies_file, place.server) as (bare_base, bare_pid):
+            uids = sample_uids(run.bodies)
+            service_answers = await answers(service.base, uids)
+            check_bodies(service_answers, uids, run.bodies)
+            headers_file = run.work_dir / "response_headers.json"
+            headers_file.write_text(json.dumps(shared_headers(service_answers)))
+            async with bare_app(run.bodies_file, headers_file, place.server) as (bare_base, bare_pid):
+                if await answers(bare_base, uids) != service_answers:
+                    raise RuntimeError("the bare app's answers differ from the service's (Date aside)")
                 sides = (service.base, service.pid), (bare_base, bare_pid)
                 with run.profiler.phase(f"cached-{n}", service.pid):
                     pairs += await _slice_pairs(run, *sides, place)
@@ -136,15 +143,6 @@ async def _interleaved_slices(run: Run, service: tuple[str, int], bare: tuple[st
             raise RuntimeError(f"errors while taking turns: service {ours}; bare {theirs}")
         ratios.append(theirs.cpu_us / ours.cpu_us)
     return ratios
-
-
-async def _same_bytes(base: str, bodies: dict[str, bytes], sample: int = 50) -> None:
-    """The service must answer with the very bytes the bare app serves."""
-    async with aiohttp.ClientSession() as http:
-        for uid in random.sample(list(bodies), min(sample, len(bodies))):
-            async with http.get(f"{base}/api/orders/{uid}") as response:
-                if response.status != 200 or await response.read() != bodies[uid]:
-                    raise RuntimeError(f"the service's answer for {uid} differs from the stored bytes")
 
 
 async def _page(base: str, pid: int, run: Run, cpus: frozenset[int] | None) -> Row:
