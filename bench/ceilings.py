@@ -14,7 +14,7 @@ import asyncpg
 import nats
 from nats.js.api import AckPolicy, ConsumerConfig, DeliverPolicy
 
-from app.adapters.free_port import free_tcp_port
+from app.embedded.free_port import free_tcp_port
 from app.adapters.pg_order_repository import SELECT_ONE, SELECT_RECENT
 from bench.cpus import pin_to
 

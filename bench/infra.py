@@ -16,8 +16,8 @@ from urllib.parse import urlsplit, urlunsplit
 
 import asyncpg
 
-from app.adapters.nats_server_process import NatsServerProcess
-from app.adapters.pgserver_postgres import PgserverPostgres
+from app.embedded.nats_server_process import NatsServerProcess
+from app.embedded.pgserver_postgres import PgserverPostgres
 
 
 @dataclass(frozen=True)

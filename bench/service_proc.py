@@ -12,7 +12,7 @@ from pathlib import Path
 
 import aiohttp
 
-from app.adapters.free_port import free_tcp_port
+from app.embedded.free_port import free_tcp_port
 from bench.cpus import pin_to
 
 ORDERS = str(Path(sys.executable).with_name("orders"))

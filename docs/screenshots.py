@@ -15,8 +15,8 @@ from pathlib import Path
 import nats
 from playwright.async_api import expect
 
-from app.adapters.nats_server_process import NatsServerProcess
-from app.adapters.pgserver_postgres import PgserverPostgres
+from app.embedded.nats_server_process import NatsServerProcess
+from app.embedded.pgserver_postgres import PgserverPostgres
 from app.domain.order_factory import OrderFactory
 from app.entrypoints.dev import sample_order
 from tests.e2e.browser import chromium

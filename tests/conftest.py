@@ -13,8 +13,8 @@ from collections.abc import AsyncIterator, Iterator
 import nats
 import pytest
 
-from app.adapters.nats_server_process import NatsServerProcess
-from app.adapters.pgserver_postgres import PgserverPostgres
+from app.embedded.nats_server_process import NatsServerProcess
+from app.embedded.pgserver_postgres import PgserverPostgres
 from tests.sample_order import SAMPLE_PATH
 from tests.servers import (
     FAST_PG, create_database, drop_database, isolated_settings, migrated_template, postgres_data_dir,

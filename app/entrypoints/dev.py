@@ -12,8 +12,8 @@ from pathlib import Path
 import orjson
 
 from app.adapters.jetstream_order_publisher import JetStreamOrderPublisher
-from app.adapters.nats_server_process import NatsServerProcess
-from app.adapters.pgserver_postgres import PgserverPostgres
+from app.embedded.nats_server_process import NatsServerProcess
+from app.embedded.pgserver_postgres import PgserverPostgres
 from app.entrypoints.producer import produce
 from app.entrypoints.producer_messages import generated_messages
 from app.entrypoints.runner import run_service

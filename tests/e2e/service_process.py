@@ -9,7 +9,7 @@ from pathlib import Path
 
 import aiohttp
 
-from app.adapters.free_port import free_tcp_port
+from app.embedded.free_port import free_tcp_port
 from app.entrypoints.settings import Settings
 
 ROOT = Path(__file__).resolve().parents[2]

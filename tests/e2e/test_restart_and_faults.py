@@ -5,8 +5,8 @@ from pathlib import Path
 
 import pytest
 
-from app.adapters.nats_server_process import NatsServerProcess
-from app.adapters.pgserver_postgres import PgserverPostgres
+from app.embedded.nats_server_process import NatsServerProcess
+from app.embedded.pgserver_postgres import PgserverPostgres
 from app.adapters.yoyo_migrator import YoyoMigrator
 from app.domain.order_factory import OrderFactory
 from tests.e2e.helpers import eventually, publish_orders

@@ -10,8 +10,8 @@ import nats
 import psycopg
 import pytest
 
-from app.adapters.nats_server_process import NatsServerProcess
-from app.adapters.pgserver_postgres import PgserverPostgres
+from app.embedded.nats_server_process import NatsServerProcess
+from app.embedded.pgserver_postgres import PgserverPostgres
 
 FAST_PG = {"fsync": "off", "synchronous_commit": "off", "full_page_writes": "off"}
 

@@ -10,7 +10,7 @@ import asyncpg
 import orjson
 import pytest
 
-from app.adapters.free_port import free_tcp_port
+from app.embedded.free_port import free_tcp_port
 from app.adapters.pg_order_repository import PgOrderRepository
 from app.domain.document import SerializedOrder
 from app.domain.model import INT64_MAX

@@ -16,7 +16,7 @@ from nats.js import JetStreamContext
 
 from tests.sample_order import SAMPLE_PATH
 from app.adapters.jetstream_order_publisher import JetStreamOrderPublisher
-from app.adapters.nats_server_process import NatsServerProcess
+from app.embedded.nats_server_process import NatsServerProcess
 from app.domain.validation import InvalidOrder, parse_order
 from app.entrypoints.producer import produce
 from app.entrypoints.producer_messages import Message, file_messages, generated_messages

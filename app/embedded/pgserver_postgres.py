@@ -17,8 +17,8 @@ from typing import Any
 
 import psutil
 
-from app.adapters.free_port import free_tcp_port
-from app.adapters.pgserver_binaries import pgserver_binary, run_as_pgserver_user
+from app.embedded.free_port import free_tcp_port
+from app.embedded.pgserver_binaries import pgserver_binary, run_as_pgserver_user
 
 logger = logging.getLogger(__name__)
 

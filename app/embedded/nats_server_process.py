@@ -16,7 +16,7 @@ import urllib.error
 import urllib.request
 from pathlib import Path
 
-from app.adapters.free_port import free_tcp_port
+from app.embedded.free_port import free_tcp_port
 
 logger = logging.getLogger(__name__)
 
