@@ -2,17 +2,12 @@
 
 The validated order is a msgspec Struct whose fields come in the model's
 order, so each table's row is a slice of ``astuple``, with no per-field
-lookups; asyncpg encodes the rows in its binary COPY format.
+lookups; asyncpg encodes the rows in its binary COPY format. Rows are made
+while the COPY asks for them (generators), so each is encoded and freed while
+it is still in the CPU's cache (``docs/performance.md``).
 
-Rows are made while asyncpg's COPY asks for them (generators), not as lists
-made beforehand: each tuple is encoded while it is still in the CPU's cache
-and freed at once, and the next row reuses its memory. A batch of 1,000 orders
-used to make and keep 4,000-odd tuples until its COPY was done: storing
-alone (no NATS) took 19.5 µs of CPU per order that way against 17.7 this way;
-in the whole service, where other work shares the cache, the gain is smaller.
-
-The child rows refer to their order by its bigint id (migration 0004), so the
-repository reserves the ids from the orders' identity sequence before the COPY.
+The child rows refer to their order by its bigint id, which the repository
+reserves from the orders' identity sequence before the COPY.
 """
 
 from collections.abc import Iterator, Sequence
@@ -22,10 +17,11 @@ from msgspec.structs import astuple
 
 from app.adapters.pg_order_columns import DELIVERY_COLUMNS, ITEM_COLUMNS, ORDER_COLUMNS, PAYMENT_COLUMNS
 from app.domain.document import SerializedOrder
-from app.domain.model import Order
+from app.domain.order_codec import ValidOrder
 
-_FIELDS = tuple(Order.model_fields)
+_FIELDS: tuple[str, ...] = ValidOrder.__struct_fields__
 IdentifiedOrder = tuple[int, SerializedOrder]  # (orders.id, the order)
+Row = tuple[object, ...]
 _ORDER_VALUES = itemgetter(*(_FIELDS.index(c) for c in ORDER_COLUMNS))  # one C call per order
 
 TABLE_COLUMNS = {
@@ -36,31 +32,35 @@ TABLE_COLUMNS = {
 }
 
 
-def table_rows(orders: Sequence[IdentifiedOrder]) -> dict[str, Iterator[tuple]]:
+def table_rows(orders: Sequence[IdentifiedOrder]) -> dict[str, Iterator[Row]]:
     """Rows per table (``TABLE_COLUMNS`` order) of orders, each with the id it is stored under.
 
     Each table's rows can be read once. Every table has rows when ``orders`` is not empty
     (an order has at least one item)."""
-    return {"orders": _order_rows(orders), "deliveries": _delivery_rows(orders),
-            "payments": _payment_rows(orders), "items": _item_rows(orders)}
+    return {
+        "orders": _order_rows(orders),
+        "deliveries": _delivery_rows(orders),
+        "payments": _payment_rows(orders),
+        "items": _item_rows(orders),
+    }
 
 
-def _order_rows(orders: Sequence[IdentifiedOrder]) -> Iterator[tuple]:
+def _order_rows(orders: Sequence[IdentifiedOrder]) -> Iterator[Row]:
     for order_id, serialized in orders:
-        yield (order_id,) + _ORDER_VALUES(astuple(serialized.order))  # one step: no unpacking into a list
+        yield (order_id, *_ORDER_VALUES(astuple(serialized.order)))
 
 
-def _delivery_rows(orders: Sequence[IdentifiedOrder]) -> Iterator[tuple]:
+def _delivery_rows(orders: Sequence[IdentifiedOrder]) -> Iterator[Row]:
     for order_id, serialized in orders:
-        yield (order_id,) + astuple(serialized.order.delivery)
+        yield (order_id, *astuple(serialized.order.delivery))
 
 
-def _payment_rows(orders: Sequence[IdentifiedOrder]) -> Iterator[tuple]:
+def _payment_rows(orders: Sequence[IdentifiedOrder]) -> Iterator[Row]:
     for order_id, serialized in orders:
-        yield (order_id,) + astuple(serialized.order.payment)
+        yield (order_id, *astuple(serialized.order.payment))
 
 
-def _item_rows(orders: Sequence[IdentifiedOrder]) -> Iterator[tuple]:
+def _item_rows(orders: Sequence[IdentifiedOrder]) -> Iterator[Row]:
     for order_id, serialized in orders:
         for position, item in enumerate(serialized.order.items):
-            yield (order_id, position) + astuple(item)
+            yield (order_id, position, *astuple(item))

@@ -1,34 +1,64 @@
-"""The order as producers send it: pydantic v2 models with strict JSON types.
+"""The order: its fields, their types and every rule it must keep.
 
-Strict mode means a string where an int belongs is rejected, not coerced.
-Unknown fields are ignored (tolerant reader). Cross-field rules live in
-``validation.py`` so that each violation can name its own field path.
+These pydantic models are the contract: the API's schema and the reasons a bad
+order is refused come from them. Ingest decodes into their msgspec twins
+(``order_codec.py``), which a property test holds to the same verdicts.
+
+The rules, all of them here:
+
+- JSON types are strict: ``"1817"`` is not an int, ``5.0`` is not an int either.
+- Unknown fields are ignored (a tolerant reader); every listed field is required.
+- Text holds no NUL (PostgreSQL text cannot store it).
+- Money and counts are whole, non-negative and fit a PostgreSQL bigint.
+- ``order_uid`` is 1 to 64 of ``A-Z a-z 0-9 _ -``; an order has at least one item.
+- ``date_created`` is an RFC 3339 date-time with a UTC offset (see ``utc_time``).
+- The money adds up (see ``money_violations``).
 """
 
-from datetime import datetime, timezone
-from typing import Annotated
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Annotated, Protocol
 
-from pydantic import AfterValidator, AwareDatetime, BaseModel, ConfigDict, Field
+import msgspec
+from pydantic import AwareDatetime, BaseModel, BeforeValidator, ConfigDict, Field
 
 INT64_MAX = 2**63 - 1
 ORDER_UID_PATTERN = r"^[A-Za-z0-9_-]{1,64}$"
-
-# PostgreSQL text cannot hold NUL, so it is refused here rather than at storage.
-NO_NUL = r"^[^\x00]*$"
-Text = Annotated[str, Field(pattern=NO_NUL)]
-# Money and counts: non-negative and within PostgreSQL bigint.
-Count = Annotated[int, Field(ge=0, le=INT64_MAX)]
-OrderUid = Annotated[str, Field(pattern=ORDER_UID_PATTERN)]
+NO_NUL_PATTERN = r"^[^\x00]*$"
+_AWARE = Annotated[datetime, msgspec.Meta(tz=True)]
+_RFC_3339 = "an RFC 3339 date-time such as 2021-11-26T06:22:19Z"
 
 
-def to_utc(value: datetime) -> datetime:
+def to_utc(moment: datetime) -> datetime:
+    """The same instant in UTC, which must still fall within the years 1 to 9999."""
     try:
-        return value.astimezone(timezone.utc)
-    except OverflowError:  # e.g. 0001-01-01T00:00:00+03:00 falls before year 1 in UTC
+        return moment.astimezone(UTC)
+    except OverflowError:  # e.g. 0001-01-01T00:00:00+03:00
         raise ValueError("is outside the years 1 to 9999 once converted to UTC") from None
 
 
-UtcDatetime = Annotated[AwareDatetime, AfterValidator(to_utc)]
+def utc_time(value: object) -> datetime:
+    """``date_created``: an RFC 3339 date-time with a UTC offset (``Z`` or ``±hh:mm``), in UTC.
+
+    Times are kept to the microsecond: finer digits (Go producers send nanoseconds)
+    are rounded to the nearest microsecond, as PostgreSQL rounds them. Both decoders
+    read the text with msgspec's RFC 3339 parser, so they cannot disagree on a time."""
+    if not isinstance(value, str):
+        raise ValueError(f"must be a string: {_RFC_3339}")
+    try:
+        moment = msgspec.convert(value, _AWARE)
+    except msgspec.ValidationError as error:
+        if "timezone" in str(error):
+            raise ValueError("needs a UTC offset (a timezone) such as Z or +03:00") from None
+        raise ValueError(f"is not {_RFC_3339}") from None
+    return to_utc(moment)
+
+
+Text = Annotated[str, Field(pattern=NO_NUL_PATTERN)]
+Count = Annotated[int, Field(ge=0, le=INT64_MAX)]
+OrderUid = Annotated[str, Field(pattern=ORDER_UID_PATTERN)]
+UtcTime = Annotated[AwareDatetime, BeforeValidator(utc_time)]
 
 
 class _Strict(BaseModel):
@@ -93,5 +123,52 @@ class Order(_Strict):
     delivery_service: Text
     shardkey: Text
     sm_id: Count
-    date_created: UtcDatetime
+    date_created: UtcTime
     oof_shard: Text
+
+
+@dataclass(frozen=True, slots=True)
+class Violation:
+    """One broken rule: the field path (``items[0].price``) and why."""
+
+    path: str
+    message: str
+
+    def __str__(self) -> str:
+        return f"{self.path}: {self.message}" if self.path else self.message
+
+
+class PaymentTotals(Protocol):
+    """What the money rules read of a payment (a ``Payment`` or its Struct twin)."""
+
+    @property
+    def amount(self) -> int: ...
+    @property
+    def goods_total(self) -> int: ...
+    @property
+    def delivery_cost(self) -> int: ...
+    @property
+    def custom_fee(self) -> int: ...
+
+
+def money_violations(payment: PaymentTotals, item_totals: Iterable[int]) -> list[Violation]:
+    """``goods_total`` is the sum of the items' ``total_price``, and
+    ``amount = goods_total + delivery_cost + custom_fee``."""
+    broken = []
+    items_total = sum(item_totals)
+    if payment.goods_total != items_total:
+        broken.append(
+            Violation(
+                "payment.goods_total",
+                f"must equal the sum of items[].total_price ({items_total}), got {payment.goods_total}",
+            )
+        )
+    expected = payment.goods_total + payment.delivery_cost + payment.custom_fee
+    if payment.amount != expected:
+        broken.append(
+            Violation(
+                "payment.amount",
+                f"must equal goods_total + delivery_cost + custom_fee ({expected}), got {payment.amount}",
+            )
+        )
+    return broken

@@ -7,36 +7,61 @@ yields the same orders for the same ``now``.
 import json
 import random
 import string
-from datetime import datetime, timedelta, timezone
-from typing import Any
+from datetime import UTC, datetime, timedelta
+from typing import Any, NamedTuple
 
 _LOWER_DIGITS = string.ascii_lowercase + string.digits
-# country: (phone prefix, phone digits, zip digits, currency, locale, [(city, region)], streets)
-_COUNTRIES: dict[str, tuple[str, int, int, str, str, list[tuple[str, str]], list[str]]] = {
-    "RU": ("+79", 9, 6, "RUB", "ru",
-           [("Moscow", "Moscow"), ("Saint Petersburg", "Leningrad Oblast"),
-            ("Kazan", "Tatarstan"), ("Novosibirsk", "Novosibirsk Oblast"), ("Yekaterinburg", "Sverdlovsk Oblast")],
-           ["ul. Tverskaya", "Nevsky prospekt", "ul. Lenina", "Ploshad Mira", "ul. Baumana", "Leninsky prospekt"]),
-    "IL": ("+9725", 8, 7, "USD", "en",
-           [("Kiryat Motzkin", "Kraiot"), ("Haifa", "Haifa District"), ("Tel Aviv", "Tel Aviv District")],
-           ["Herzl St", "Rothschild Blvd", "Ben Yehuda St", "Dizengoff St", "HaNassi Blvd"]),
-    "DE": ("+4915", 9, 5, "EUR", "de",
-           [("Berlin", "Berlin"), ("Munich", "Bavaria"), ("Hamburg", "Hamburg"), ("Cologne", "North Rhine-Westphalia")],
-           ["Hauptstrasse", "Bahnhofstrasse", "Schillerstrasse", "Gartenweg", "Friedrichstrasse"]),
-    "US": ("+1", 10, 5, "USD", "en",
-           [("New York", "New York"), ("Austin", "Texas"), ("Seattle", "Washington"), ("Chicago", "Illinois")],
-           ["Main St", "Oak Ave", "Maple Dr", "Broadway", "Sunset Blvd", "Elm St"]),
-}
-_FIRST = ["Ivan", "Anna", "Dmitry", "Olga", "Sergey", "Maria", "David", "Noa", "Yosef", "Tamar",
-          "Lukas", "Hannah", "Felix", "Emma", "James", "Olivia", "Michael", "Sophia", "Test"]
-_LAST = ["Ivanov", "Petrova", "Smirnov", "Kuznetsova", "Cohen", "Levi", "Mizrahi", "Muller",
-         "Schmidt", "Weber", "Smith", "Johnson", "Brown", "Miller", "Testov"]
+
+
+class Country(NamedTuple):
+    phone_prefix: str
+    phone_digits: int
+    zip_digits: int
+    currency: str
+    locale: str
+    cities: list[tuple[str, str]]  # (city, region)
+    streets: list[str]
+
+
+_COUNTRIES = {
+    "RU": Country(
+        "+79", 9, 6, "RUB", "ru",
+        [("Moscow", "Moscow"), ("Saint Petersburg", "Leningrad Oblast"), ("Kazan", "Tatarstan"),
+         ("Novosibirsk", "Novosibirsk Oblast"), ("Yekaterinburg", "Sverdlovsk Oblast")],
+        ["ul. Tverskaya", "Nevsky prospekt", "ul. Lenina", "Ploshad Mira", "ul. Baumana", "Leninsky prospekt"],
+    ),
+    "IL": Country(
+        "+9725", 8, 7, "USD", "en",
+        [("Kiryat Motzkin", "Kraiot"), ("Haifa", "Haifa District"), ("Tel Aviv", "Tel Aviv District")],
+        ["Herzl St", "Rothschild Blvd", "Ben Yehuda St", "Dizengoff St", "HaNassi Blvd"],
+    ),
+    "DE": Country(
+        "+4915", 9, 5, "EUR", "de",
+        [("Berlin", "Berlin"), ("Munich", "Bavaria"), ("Hamburg", "Hamburg"), ("Cologne", "North Rhine-Westphalia")],
+        ["Hauptstrasse", "Bahnhofstrasse", "Schillerstrasse", "Gartenweg", "Friedrichstrasse"],
+    ),
+    "US": Country(
+        "+1", 10, 5, "USD", "en",
+        [("New York", "New York"), ("Austin", "Texas"), ("Seattle", "Washington"), ("Chicago", "Illinois")],
+        ["Main St", "Oak Ave", "Maple Dr", "Broadway", "Sunset Blvd", "Elm St"],
+    ),
+}  # fmt: skip
+_FIRST = [
+    "Ivan", "Anna", "Dmitry", "Olga", "Sergey", "Maria", "David", "Noa", "Yosef", "Tamar",
+    "Lukas", "Hannah", "Felix", "Emma", "James", "Olivia", "Michael", "Sophia", "Test",
+]  # fmt: skip
+_LAST = [
+    "Ivanov", "Petrova", "Smirnov", "Kuznetsova", "Cohen", "Levi", "Mizrahi", "Muller",
+    "Schmidt", "Weber", "Smith", "Johnson", "Brown", "Miller", "Testov",
+]  # fmt: skip
 _MAIL = ["gmail.com", "yandex.ru", "mail.ru", "outlook.com", "gmx.de", "icloud.com"]
-_PRODUCTS = [("Vivienne Sabo", "Mascaras"), ("Maybelline", "Lipstick"), ("L'Oreal", "Shampoo"),
-             ("Nike", "Running Shoes"), ("Adidas", "Hoodie"), ("Levi's", "Jeans 501"), ("Zara", "Dress"),
-             ("Xiaomi", "Power Bank 20000 mAh"), ("Samsung", "Galaxy Buds"), ("Apple", "USB-C Cable"),
-             ("Lego", "Classic Bricks Set"), ("Tefal", "Frying Pan 28 cm"), ("Bosch", "Cordless Drill"),
-             ("Gloria Jeans", "T-shirt"), ("Philips", "Electric Toothbrush")]
+_PRODUCTS = [
+    ("Vivienne Sabo", "Mascaras"), ("Maybelline", "Lipstick"), ("L'Oreal", "Shampoo"), ("Nike", "Running Shoes"),
+    ("Adidas", "Hoodie"), ("Levi's", "Jeans 501"), ("Zara", "Dress"), ("Xiaomi", "Power Bank 20000 mAh"),
+    ("Samsung", "Galaxy Buds"), ("Apple", "USB-C Cable"), ("Lego", "Classic Bricks Set"),
+    ("Tefal", "Frying Pan 28 cm"), ("Bosch", "Cordless Drill"), ("Gloria Jeans", "T-shirt"),
+    ("Philips", "Electric Toothbrush"),
+]  # fmt: skip
 _SIZES = ["0", "XS", "S", "M", "L", "XL", "38", "42", "44"]
 _PROVIDERS = ["wbpay", "yookassa", "stripe", "paypal", "cloudpayments"]
 _BANKS = ["alpha", "sber", "tinkoff", "vtb", "raiffeisen", "hapoalim", "leumi", "deutsche", "chase"]
@@ -48,13 +73,22 @@ _RECENT = timedelta(days=7)
 class OrderFactory:
     """Makes valid orders as dicts and invalid order messages as bytes."""
 
-    INVALID_KINDS = ("not_json", "truncated_json", "json_array", "string_for_int", "negative_price",
-                     "broken_amount", "missing_field", "empty_items", "bad_order_uid")
+    INVALID_KINDS = (
+        "not_json",
+        "truncated_json",
+        "json_array",
+        "string_for_int",
+        "negative_price",
+        "broken_amount",
+        "missing_field",
+        "empty_items",
+        "bad_order_uid",
+    )
 
     def __init__(self, seed: int | None = None, *, now: datetime | None = None) -> None:
         """``now`` anchors ``date_created`` (last 7 days); defaults to the current time."""
         self._rng = random.Random(seed)
-        self._now = (now or datetime.now(timezone.utc)).astimezone(timezone.utc)
+        self._now = (now or datetime.now(UTC)).astimezone(UTC)
         self._invalid_count = 0
 
     def _token(self, length: int, alphabet: str = _LOWER_DIGITS) -> str:
@@ -77,24 +111,38 @@ class OrderFactory:
         custom_fee = 0 if rng.random() < 0.8 else rng.randint(1, 500) * scale
         created = self._now - timedelta(seconds=rng.uniform(0, _RECENT.total_seconds()))
         return {
-            "order_uid": uid, "track_number": track, "entry": "WBIL",
+            "order_uid": uid,
+            "track_number": track,
+            "entry": "WBIL",
             "delivery": {
-                "name": f"{first} {last}", "phone": phone + self._digits(phone_len),
-                "zip": str(rng.randint(1, 9)) + self._digits(zip_len - 1), "city": city,
-                "address": f"{rng.choice(streets)} {rng.randint(1, 150)}", "region": region,
+                "name": f"{first} {last}",
+                "phone": phone + self._digits(phone_len),
+                "zip": str(rng.randint(1, 9)) + self._digits(zip_len - 1),
+                "city": city,
+                "address": f"{rng.choice(streets)} {rng.randint(1, 150)}",
+                "region": region,
                 "email": f"{first}.{last}{rng.randint(1, 999)}@{rng.choice(_MAIL)}".lower(),
             },
             "payment": {
-                "transaction": uid, "request_id": "" if rng.random() < 0.8 else self._token(12),
-                "currency": currency, "provider": rng.choice(_PROVIDERS),
+                "transaction": uid,
+                "request_id": "" if rng.random() < 0.8 else self._token(12),
+                "currency": currency,
+                "provider": rng.choice(_PROVIDERS),
                 "amount": goods_total + delivery_cost + custom_fee,
-                "payment_dt": int(created.timestamp()) - rng.randint(0, 600), "bank": rng.choice(_BANKS),
-                "delivery_cost": delivery_cost, "goods_total": goods_total, "custom_fee": custom_fee,
+                "payment_dt": int(created.timestamp()) - rng.randint(0, 600),
+                "bank": rng.choice(_BANKS),
+                "delivery_cost": delivery_cost,
+                "goods_total": goods_total,
+                "custom_fee": custom_fee,
             },
-            "items": items, "locale": locale, "internal_signature": "",
+            "items": items,
+            "locale": locale,
+            "internal_signature": "",
             "customer_id": f"{first.lower()}{rng.randint(1, 99999)}",
-            "delivery_service": rng.choice(_DELIVERY), "shardkey": str(rng.randint(0, 9)),
-            "sm_id": rng.randint(1, 999), "date_created": created.strftime("%Y-%m-%dT%H:%M:%SZ"),
+            "delivery_service": rng.choice(_DELIVERY),
+            "shardkey": str(rng.randint(0, 9)),
+            "sm_id": rng.randint(1, 999),
+            "date_created": created.strftime("%Y-%m-%dT%H:%M:%SZ"),
             "oof_shard": str(rng.randint(1, 2)),
         }
 
@@ -103,10 +151,17 @@ class OrderFactory:
         brand, name = rng.choice(_PRODUCTS)
         price, sale = rng.randint(100, 20000) * scale, rng.choice([0, 0, 5, 10, 15, 20, 25, 30, 40, 50])
         return {
-            "chrt_id": rng.randint(1_000_000, 9_999_999), "track_number": track, "price": price,
-            "rid": self._token(21), "name": name, "sale": sale, "size": rng.choice(_SIZES),
-            "total_price": price * (100 - sale) // 100, "nm_id": rng.randint(1_000_000, 9_999_999),
-            "brand": brand, "status": rng.choice([202, 200, 201, 203, 400]),
+            "chrt_id": rng.randint(1_000_000, 9_999_999),
+            "track_number": track,
+            "price": price,
+            "rid": self._token(21),
+            "name": name,
+            "sale": sale,
+            "size": rng.choice(_SIZES),
+            "total_price": price * (100 - sale) // 100,
+            "nm_id": rng.randint(1_000_000, 9_999_999),
+            "brand": brand,
+            "status": rng.choice([202, 200, 201, 203, 400]),
         }
 
     def invalid_message(self) -> bytes:
@@ -133,7 +188,8 @@ class OrderFactory:
             order["items"] = []
         else:  # bad_order_uid
             order["order_uid"] = self._rng.choice(
-                ["", "bad uid " + self._token(6), "x" * 65, "uid/" + self._token(6) + "!"])
+                ["", "bad uid " + self._token(6), "x" * 65, "uid/" + self._token(6) + "!"]
+            )
         return _dump(order)
 
 

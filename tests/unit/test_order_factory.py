@@ -2,21 +2,26 @@
 
 import json
 import re
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from tests.sample_order import SAMPLE_PATH
 from app.domain.order_factory import OrderFactory
 from app.domain.validation import InvalidOrder, parse_order
+from tests.sample_order import SAMPLE_PATH
 
 SAMPLE = SAMPLE_PATH
-NOW = datetime(2024, 5, 17, 12, 0, tzinfo=timezone.utc)
+NOW = datetime(2024, 5, 17, 12, 0, tzinfo=UTC)
 # The field path (or "" for the whole message) each kind of invalid message must be rejected for.
 EXPECTED_PATH = {
-    "not_json": r"^$", "truncated_json": r"^$", "json_array": r"^$",
-    "string_for_int": r"^items\[0\]\.price$", "negative_price": r"^items\[0\]\.price$",
-    "broken_amount": r"^payment\.amount$", "empty_items": r"^items$", "bad_order_uid": r"^order_uid$",
+    "not_json": r"^$",
+    "truncated_json": r"^$",
+    "json_array": r"^$",
+    "string_for_int": r"^items\[0\]\.price$",
+    "negative_price": r"^items\[0\]\.price$",
+    "broken_amount": r"^payment\.amount$",
+    "empty_items": r"^items$",
+    "bad_order_uid": r"^order_uid$",
     "missing_field": r"^(order_uid|delivery|payment|items|date_created)$",
 }
 
@@ -37,7 +42,7 @@ def test_thousand_orders_are_valid_and_shaped_like_the_sample() -> None:
     for _ in range(1000):
         order = factory.order()
         assert _keys(order) == sample_shape
-        parsed = parse_order(json.dumps(order))
+        parsed = parse_order(json.dumps(order).encode())
         assert re.fullmatch(r"[a-z0-9]{20}", order["order_uid"])
         assert re.fullmatch(r"WBIL[A-Z]{10}", order["track_number"])
         assert 1 <= len(order["items"]) <= 5
@@ -62,7 +67,11 @@ def test_invalid_messages_cycle_through_every_kind_and_all_fail() -> None:
             assert caught.value.violations, kind
             assert caught.value.reason, kind
             paths = [violation.path for violation in caught.value.violations]
-            assert any(re.match(EXPECTED_PATH[kind], path) for path in paths), (kind, round_, caught.value.reason)
+            assert any(re.match(EXPECTED_PATH[kind], path) for path in paths), (
+                kind,
+                round_,
+                caught.value.reason,
+            )
 
 
 def test_seeded_factory_is_deterministic() -> None:
@@ -75,5 +84,5 @@ def test_seeded_factory_is_deterministic() -> None:
 def test_unseeded_factories_differ_and_default_to_recent_dates() -> None:
     order = OrderFactory().order()
     assert order != OrderFactory().order()
-    created = parse_order(json.dumps(order)).date_created
-    assert timedelta(0) <= datetime.now(timezone.utc) - created <= timedelta(days=7, minutes=1)
+    created = parse_order(json.dumps(order).encode()).date_created
+    assert timedelta(0) <= datetime.now(UTC) - created <= timedelta(days=7, minutes=1)

@@ -1,6 +1,6 @@
 """Parsing, validating and serializing an order (app/domain: model, validation, document)."""
 
-from datetime import datetime, timezone
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import orjson
@@ -33,7 +33,7 @@ def without(path: tuple) -> dict:
     return doc
 
 
-def violations_of(raw: bytes | str) -> dict[str, str]:
+def violations_of(raw: bytes) -> dict[str, str]:
     """path → message for every violation parse_order reports."""
     with pytest.raises(InvalidOrder) as caught:
         parse_order(raw)
@@ -42,17 +42,14 @@ def violations_of(raw: bytes | str) -> dict[str, str]:
 
 # --- the happy path -------------------------------------------------------
 
+
 def test_sample_parses_into_an_order() -> None:
     order = parse_order(to_bytes(sample()))
 
     assert order.order_uid == "b563feb7b2b84b6test"
     assert order.payment.amount == 1817
     assert [item.chrt_id for item in order.items] == [9934930]
-    assert order.date_created == datetime(2021, 11, 26, 6, 22, 19, tzinfo=timezone.utc)
-
-
-def test_parse_accepts_str_as_well_as_bytes() -> None:
-    assert parse_order(to_bytes(sample()).decode()) == parse_order(to_bytes(sample()))
+    assert order.date_created == datetime(2021, 11, 26, 6, 22, 19, tzinfo=UTC)
 
 
 def test_serialized_json_equals_the_sample() -> None:
@@ -84,7 +81,7 @@ def test_different_content_gives_different_json() -> None:
 def test_date_with_offset_is_stored_in_utc_with_z() -> None:
     order = parse_order(to_bytes(with_value(("date_created",), "2021-11-26T09:22:19+03:00")))
 
-    assert order.date_created.utcoffset().total_seconds() == 0
+    assert order.date_created.utcoffset() == timedelta(0)
     assert orjson.loads(serialize(order).json)["date_created"] == "2021-11-26T06:22:19Z"
 
 
@@ -100,6 +97,7 @@ def test_unknown_fields_are_ignored_and_not_serialized() -> None:
 
 
 # --- strict types ---------------------------------------------------------
+
 
 @pytest.mark.parametrize(
     ("path", "value", "expected"),
@@ -140,6 +138,7 @@ def test_missing_field_is_reported_with_its_path(path: tuple, expected: str) -> 
 
 # --- order_uid ------------------------------------------------------------
 
+
 @pytest.mark.parametrize(
     "uid",
     ["", "a" * 65, "bad uid!", "abc\n", "заказ", "a/b", "a.b"],
@@ -155,6 +154,7 @@ def test_order_uid_of_up_to_64_safe_chars_is_accepted(uid: str) -> None:
 
 
 # --- ranges and content ---------------------------------------------------
+
 
 @pytest.mark.parametrize(
     ("path", "expected"),
@@ -233,6 +233,7 @@ def test_date_that_leaves_the_calendar_in_utc_is_an_invalid_order(value: str) ->
 
 # --- money rules ----------------------------------------------------------
 
+
 def test_goods_total_must_equal_the_sum_of_item_totals() -> None:
     doc = sample()
     doc["payment"]["goods_total"] = 318
@@ -272,6 +273,7 @@ def test_both_money_rules_are_reported_together() -> None:
 
 # --- not an order at all --------------------------------------------------
 
+
 @pytest.mark.parametrize("raw", [b"{bad", b"", b'{"order_uid": "x"', b"\xff\xfe"])
 def test_invalid_json_is_reported_as_such(raw: bytes) -> None:
     found = violations_of(raw)
@@ -294,6 +296,7 @@ def test_reason_of_whole_document_problem_has_no_path_prefix() -> None:
 
 
 # --- many problems at once ------------------------------------------------
+
 
 def test_every_violation_is_reported_at_once() -> None:
     doc = sample()
