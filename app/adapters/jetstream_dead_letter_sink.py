@@ -23,11 +23,17 @@ ORIGINAL_ID_HEADER = "Orders-Original-Msg-Id"
 class JetStreamDeadLetterSink:
     """Publishes a failed message with its reason and waits for the stream's ack."""
 
-    def __init__(self, js: JetStreamContext, subject: str, source_stream: str, timeout: float = 5.0) -> None:
+    def __init__(
+        self, js: JetStreamContext, stream: str, subject: str, source_stream: str, timeout: float = 5.0
+    ) -> None:
         self._js = js
+        self._stream = stream
         self._subject = subject
         self._source_stream = source_stream
         self._timeout = timeout
+
+    async def count(self) -> int:
+        return (await self._js.stream_info(self._stream)).state.messages
 
     async def dead_letter(self, message: OrderMessage, reason: str) -> None:
         original = message.headers or {}

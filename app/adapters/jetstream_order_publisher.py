@@ -37,7 +37,7 @@ class JetStreamOrderPublisher:
             headers = {MSG_ID_HEADER: msg_id}
         try:
             ack = await self._js.publish(self._subject, body, timeout=self._timeout, headers=headers)
-        except (nats.errors.Error, asyncio.TimeoutError) as error:
+        except (TimeoutError, nats.errors.Error) as error:
             # nats.errors.Error covers TimeoutError, NoRespondersError,
             # ConnectionClosedError and every nats.js.errors.* (NoStreamResponseError, APIError...).
             raise PublishFailed(f"publish to {self._subject!r} failed: {_describe(error)}") from error

@@ -1,6 +1,5 @@
 """OrderMessageSource over a JetStream durable pull consumer (nats-py)."""
 
-import asyncio
 from collections.abc import Sequence
 
 from nats.aio.client import Client as NATS
@@ -46,17 +45,22 @@ class JetStreamOrderSource:
     async def start(self) -> None:
         self._nc.msg_class = JetStreamOrderMessage
         self._subscription = await self._js.pull_subscribe_bind(
-            durable=self._consumer, stream=self._stream,
+            durable=self._consumer,
+            stream=self._stream,
         )
 
-    async def fetch(self, max_messages: int, timeout: float) -> Sequence[Msg]:
+    async def fetch(self, max_messages: int, timeout: float) -> Sequence[JetStreamOrderMessage]:
         if self._subscription is None:
             raise RuntimeError("start() the source before fetching")
         try:
             msgs = await self._subscription.fetch(max_messages, timeout=timeout)
-        except asyncio.TimeoutError:  # nats-py raises its own subclass, and sometimes the bare one
+        except TimeoutError:  # nats-py raises its own subclass, and sometimes the bare one
             return []
-        return msgs  # JetStreamOrderMessages: see the class docstring
+        return msgs  # type: ignore[return-value]  # JetStreamOrderMessages: see the class docstring
+
+    @property
+    def connected(self) -> bool:
+        return self._nc.is_connected
 
     async def pending(self) -> int:
         """Messages in the stream not yet delivered to this consumer."""

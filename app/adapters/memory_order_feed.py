@@ -1,12 +1,12 @@
-"""In-process broadcast of newly stored orders to live listeners (SSE clients)."""
+"""OrderFeed in this process: newly stored orders, broadcast to live listeners (SSE clients)."""
 
 import asyncio
 from collections.abc import AsyncIterator, Sequence
 from contextlib import asynccontextmanager
-from typing import Any
 
 from app.domain.document import SerializedOrder
 from app.domain.order_summary import order_summary
+from app.ports.order_feed import FeedEvent
 
 
 class MemoryOrderFeed:
@@ -14,7 +14,7 @@ class MemoryOrderFeed:
 
     def __init__(self, queue_size: int = 256) -> None:
         self._queue_size = queue_size
-        self._listeners: set[asyncio.Queue[dict[str, Any]]] = set()
+        self._listeners: set[asyncio.Queue[FeedEvent]] = set()
 
     def announce(self, orders: Sequence[SerializedOrder]) -> None:
         if not self._listeners:
@@ -27,8 +27,8 @@ class MemoryOrderFeed:
                 queue.put_nowait(summary)
 
     @asynccontextmanager
-    async def listen(self) -> AsyncIterator[asyncio.Queue[dict[str, Any]]]:
-        queue: asyncio.Queue[dict[str, Any]] = asyncio.Queue(self._queue_size)
+    async def listen(self) -> AsyncIterator[asyncio.Queue[FeedEvent]]:
+        queue: asyncio.Queue[FeedEvent] = asyncio.Queue(self._queue_size)
         self._listeners.add(queue)
         try:
             yield queue

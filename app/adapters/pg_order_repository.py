@@ -18,11 +18,10 @@ retried.)
 
 Connections are handed out in turn, first come, first served: asyncpg's pool
 lets a newcomer take a connection that was just given back to a caller already
-waiting, who then waits again at the back (asyncpg issue #1247). Under load
-that starved some uncached lookups: in ``make bench`` (64 clients, 10
-connections) their p99 was 182 ms against a p50 of 3.8 ms, and is 24 ms with
-this. A semaphore as large as the pool, which asyncio keeps fair, is taken
-first, so the pool never has anyone waiting.
+waiting, who then waits again at the back (asyncpg issue #1247), which starved
+some uncached lookups under load (``docs/performance.md``). A semaphore as
+large as the pool, which asyncio keeps fair, is taken first, so the pool never
+has anyone waiting.
 """
 
 import asyncio
@@ -30,9 +29,10 @@ from collections.abc import AsyncIterator, Sequence
 from contextlib import asynccontextmanager
 
 import asyncpg
+from asyncpg.pool import PoolConnectionProxy
 
-from app.adapters.pg_order_rows import TABLE_COLUMNS, table_rows
 from app.adapters.pg_order_columns import json_from_row, select_documents
+from app.adapters.pg_order_rows import TABLE_COLUMNS, table_rows
 from app.domain.document import SerializedOrder
 from app.domain.model import INT64_MAX
 from app.ports.order_repository import OrderNotStorable, SaveOutcome, StorageUnavailable
@@ -120,10 +120,15 @@ class PgOrderRepository:
                         await asyncio.wait([upcoming])
                 rows = upcoming.result()
 
-    async def list_json(self, limit: int, before_id: int | None = None, customer_id: str | None = None,
-                        track_number: str | None = None) -> list[tuple[int, bytes]]:
+    async def list_json(
+        self,
+        limit: int,
+        before_id: int | None = None,
+        customer_id: str | None = None,
+        track_number: str | None = None,
+    ) -> list[tuple[int, bytes]]:
         query = SELECT_PAGES[customer_id is not None, track_number is not None]
-        args = [INT64_MAX if before_id is None else before_id]
+        args: list[object] = [INT64_MAX if before_id is None else before_id]
         args += [value for value in (customer_id, track_number) if value is not None]
         async with self._connection() as conn:
             rows = await conn.fetch(query, *args, limit)
@@ -131,14 +136,15 @@ class PgOrderRepository:
 
     async def count(self) -> int:
         async with self._connection() as conn:
-            return await conn.fetchval("SELECT count(*) FROM orders")
+            count: int = await conn.fetchval("SELECT count(*) FROM orders")
+        return count
 
     async def ping(self) -> None:
         async with self._connection() as conn:
             await conn.fetchval("SELECT 1")
 
     @asynccontextmanager
-    async def _connection(self) -> AsyncIterator[asyncpg.Connection]:
+    async def _connection(self) -> AsyncIterator[PoolConnectionProxy]:
         """A pooled connection; driver errors become the port's two kinds."""
         try:
             async with self._turns, self._pool.acquire() as conn:
@@ -151,7 +157,7 @@ class PgOrderRepository:
             raise StorageUnavailable(f"{type(error).__name__}: {error}") from error
 
 
-async def _insert_new(conn: asyncpg.Connection, orders: Sequence[SerializedOrder]) -> dict[str, SaveOutcome]:
+async def _insert_new(conn: PoolConnectionProxy, orders: Sequence[SerializedOrder]) -> dict[str, SaveOutcome]:
     """Copy in the orders not stored yet; the stored ones are duplicates or conflicts by their JSON.
 
     Optimistic: the first attempt copies them all, as nearly every batch is new. Only when a
@@ -160,11 +166,11 @@ async def _insert_new(conn: asyncpg.Connection, orders: Sequence[SerializedOrder
     ids = await conn.fetchval(RESERVE_IDS, len(orders))  # ascending, so ids follow the batch's order
     stored: dict[str, bytes] = {}  # uid -> the stored order's JSON
     for attempt in range(1, _COPY_ATTEMPTS + 1):
-        new = [(order_id, o) for order_id, o in zip(ids, orders) if o.uid not in stored]
+        new = [(order_id, o) for order_id, o in zip(ids, orders, strict=True) if o.uid not in stored]
         try:
             async with conn.transaction():  # a savepoint: a stored uid undoes this attempt only
-                for table, rows in (table_rows(new) if new else {}).items():
-                    await conn.copy_records_to_table(table, records=rows, columns=TABLE_COLUMNS[table])
+                for table, records in (table_rows(new) if new else {}).items():
+                    await conn.copy_records_to_table(table, records=records, columns=TABLE_COLUMNS[table])
         except asyncpg.UniqueViolationError:
             if attempt == _COPY_ATTEMPTS:
                 raise
@@ -172,8 +178,14 @@ async def _insert_new(conn: asyncpg.Connection, orders: Sequence[SerializedOrder
             stored = {row[0]: json_from_row(row) for row in rows}
             continue
         break
-    return {o.uid: SaveOutcome.STORED if o.uid not in stored
-            else SaveOutcome.DUPLICATE if stored[o.uid] == o.json else SaveOutcome.CONFLICT for o in orders}
+    return {
+        o.uid: SaveOutcome.STORED
+        if o.uid not in stored
+        else SaveOutcome.DUPLICATE
+        if stored[o.uid] == o.json
+        else SaveOutcome.CONFLICT
+        for o in orders
+    }
 
 
 async def _after(turn: asyncio.Future[None] | None) -> None:

@@ -1,27 +1,25 @@
-"""A cheaper ``timestamptz`` codec for asyncpg: microseconds since 2000-01-01 UTC.
+"""A ``timestamptz`` codec for asyncpg: microseconds since 2000-01-01 UTC.
 
-asyncpg's own encoder compares every value with its infinity sentinels (naive
-datetimes, so each comparison asks for UTC offsets) and converts it to UTC
-before subtracting PostgreSQL's epoch: 1.05 µs per value more than an int8,
-paid by every order the service stores. This one subtracts the epoch from the
-aware datetime and hands asyncpg the microseconds in its "tuple" form, which it
-writes in C: about a third of that. Reading is asyncpg's own arithmetic.
+asyncpg's own encoder compares every value with its infinity sentinels and
+converts it to UTC before subtracting PostgreSQL's epoch; this one subtracts
+the epoch from the aware datetime and hands asyncpg the microseconds in its
+"tuple" form, which it writes in C (a third of the cost: ``docs/performance.md``).
 It is also exact at the ends: asyncpg's encoder writes the first and last
 instants a datetime can hold (0001-01-01 and 9999-12-31 23:59:59.999999 UTC,
 both valid ``date_created`` values) as -infinity and infinity, which read back
-as naive datetimes, so such an order did not read back as it came in.
+as naive datetimes.
 
 Values must be aware datetimes (the service stores nothing else); a naive one
 is refused (a TypeError, which asyncpg reports as a DataError), where asyncpg's
-codec would have assumed local time.
-PostgreSQL's infinities read back as asyncpg reads them.
+codec would have assumed local time. PostgreSQL's infinities read back as
+asyncpg reads them.
 """
 
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 import asyncpg
 
-_PG_EPOCH = datetime(2000, 1, 1, tzinfo=timezone.utc)
+_PG_EPOCH = datetime(2000, 1, 1, tzinfo=UTC)
 _MICROSECOND = timedelta(microseconds=1)
 _INFINITY, _NEGATIVE_INFINITY = 2**63 - 1, -(2**63)
 # What asyncpg's own decoder returns for the infinities.
@@ -44,5 +42,4 @@ def _decode(value: tuple[int]) -> datetime:
 
 async def use_fast_timestamptz(conn: asyncpg.Connection) -> None:
     """Install the codec on one connection (the pool's ``init``)."""
-    await conn.set_type_codec("timestamptz", schema="pg_catalog", encoder=_encode, decoder=_decode,
-                              format="tuple")
+    await conn.set_type_codec("timestamptz", schema="pg_catalog", encoder=_encode, decoder=_decode, format="tuple")

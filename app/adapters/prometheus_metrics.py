@@ -1,36 +1,45 @@
-"""Prometheus metrics of the service, in a registry of its own (one per service)."""
+"""ServiceMetrics for Prometheus, in a registry of its own (one per service)."""
 
-from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram
-from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily
+from collections.abc import Iterator
 
-from app.adapters.memory_order_cache import MemoryOrderCache
-from app.adapters.prometheus_http_timings import HttpTimings
+from prometheus_client import (
+    CONTENT_TYPE_LATEST,
+    CollectorRegistry,
+    Counter,
+    Gauge,
+    Histogram,
+    generate_latest,
+)
+from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, Metric
+from prometheus_client.registry import Collector
+
+from app.adapters.prometheus_http_timings import PrometheusHttpTimings
 from app.domain.ingest_orders import BatchReport
+from app.ports.order_cache import OrderCache
 
 BATCH_BUCKETS = (1, 5, 10, 25, 50, 100, 250, 500, 1000, 2500, 5000)
 LATENCY_BUCKETS = (0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10)
 
 
-class _CacheCollector:
+class _CacheCollector(Collector):
     """Reads the cache's own counters at scrape time: nothing extra on the hot path."""
 
-    def __init__(self, cache: MemoryOrderCache) -> None:
+    def __init__(self, cache: OrderCache) -> None:
         self._cache = cache
 
-    def collect(self):
+    def collect(self) -> Iterator[Metric]:
         c = self._cache
         yield GaugeMetricFamily("orders_cache_entries", "Orders held in the cache", value=len(c))
         yield GaugeMetricFamily("orders_cache_capacity", "Most orders the cache holds", value=c.max_orders)
         yield CounterMetricFamily("orders_cache_hits", "Cache lookups that found the order", value=c.hits)
         yield CounterMetricFamily("orders_cache_misses", "Cache lookups that did not", value=c.misses)
-        yield CounterMetricFamily("orders_cache_evictions", "Orders evicted as least recently used",
-                                  value=c.evictions)
+        yield CounterMetricFamily("orders_cache_evictions", "Orders evicted as least recently used", value=c.evictions)
 
 
 class PrometheusMetrics:
     """Ingest, dead letters, cache, consumer lag and HTTP timings."""
 
-    def __init__(self, cache: MemoryOrderCache) -> None:
+    def __init__(self, cache: OrderCache) -> None:
         self.registry = CollectorRegistry(auto_describe=True)
         r = self.registry
         self.ingested = Counter("orders_ingested", "Orders newly stored", registry=r)
@@ -38,15 +47,23 @@ class PrometheusMetrics:
         self.conflicts = Counter("orders_conflicts", "Same order_uid with different content", registry=r)
         self.dead_lettered = Counter("orders_dead_lettered", "Messages dead-lettered", ["reason"], registry=r)
         self.retried = Counter("orders_retried", "Messages naked for a later retry", registry=r)
-        self.batch_size = Histogram("orders_ingest_batch_size", "Messages per fetched batch",
-                                    buckets=BATCH_BUCKETS, registry=r)
-        self.batch_seconds = Histogram("orders_ingest_batch_seconds", "Time to validate, store and settle a batch",
-                                       buckets=LATENCY_BUCKETS, registry=r)
-        self.pending = Gauge("orders_consumer_pending", "Stream messages not yet delivered to the consumer",
-                             registry=r)
-        self.http_timings = HttpTimings(LATENCY_BUCKETS)
-        r.register(self.http_timings)
+        self.batch_size = Histogram(
+            "orders_ingest_batch_size", "Messages per fetched batch", buckets=BATCH_BUCKETS, registry=r
+        )
+        self.batch_seconds = Histogram(
+            "orders_ingest_batch_seconds",
+            "Time to validate, store and settle a batch",
+            buckets=LATENCY_BUCKETS,
+            registry=r,
+        )
+        self.pending = Gauge("orders_consumer_pending", "Stream messages not yet delivered to the consumer", registry=r)
+        self._http = PrometheusHttpTimings(LATENCY_BUCKETS)
+        r.register(self._http)
         r.register(_CacheCollector(cache))
+
+    @property
+    def http(self) -> PrometheusHttpTimings:
+        return self._http
 
     def record_batch(self, report: BatchReport, size: int, seconds: float) -> None:
         self.batch_size.observe(size)
@@ -61,3 +78,9 @@ class PrometheusMetrics:
             self.retried.inc(report.retried)
         for reason, count in report.dead_lettered.items():
             self.dead_lettered.labels(reason).inc(count)
+
+    def set_consumer_pending(self, count: int) -> None:
+        self.pending.set(count)
+
+    def exposition(self) -> tuple[bytes, str]:
+        return generate_latest(self.registry), CONTENT_TYPE_LATEST

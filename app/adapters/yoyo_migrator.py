@@ -1,12 +1,16 @@
-"""Schema migrations with yoyo-migrations (synchronous, over psycopg 3)."""
+"""SchemaMigrator with yoyo-migrations (synchronous, over psycopg 3).
+
+The migrations ship inside the package (``app/migrations`` is the project's
+``migrations`` folder), so an installed wheel finds them as a checkout does.
+"""
 
 from collections.abc import Iterator
 from contextlib import contextmanager
-from pathlib import Path
 
 from yoyo import get_backend, read_migrations
+from yoyo.backends import DatabaseBackend
 
-DEFAULT_MIGRATIONS_DIR = Path(__file__).resolve().parents[2] / "migrations"
+MIGRATIONS = "package:app:migrations"  # yoyo reads them through importlib.resources
 
 
 def _yoyo_url(database_url: str) -> str:
@@ -19,12 +23,12 @@ def _yoyo_url(database_url: str) -> str:
 class YoyoMigrator:
     """Applies or rolls back the SQL migrations in ``migrations/``, under yoyo's lock."""
 
-    def __init__(self, database_url: str, migrations_dir: Path = DEFAULT_MIGRATIONS_DIR) -> None:
+    def __init__(self, database_url: str, source: str = MIGRATIONS) -> None:
         self._database_url = database_url
-        self._migrations_dir = migrations_dir
+        self._source = source
 
     @contextmanager
-    def _backend(self) -> Iterator:
+    def _backend(self) -> Iterator[DatabaseBackend]:
         backend = get_backend(_yoyo_url(self._database_url))
         try:
             with backend.lock():
@@ -35,17 +39,18 @@ class YoyoMigrator:
     def apply(self) -> list[str]:
         """Apply every pending migration; returns the ids applied."""
         with self._backend() as backend:
-            pending = backend.to_apply(read_migrations(str(self._migrations_dir)))
+            pending = backend.to_apply(read_migrations(self._source))
             backend.apply_migrations(pending)
         return [m.id for m in pending]
 
     def rollback(self, count: int = 1) -> list[str]:
         """Roll back the ``count`` most recently applied migrations."""
         with self._backend() as backend:
-            applied = backend.to_rollback(read_migrations(str(self._migrations_dir)))[:count]
+            applied = backend.to_rollback(read_migrations(self._source))[:count]
             backend.rollback_migrations(applied)
         return [m.id for m in applied]
 
     def pending(self) -> list[str]:
+        """The ids of the migrations not applied yet."""
         with self._backend() as backend:
-            return [m.id for m in backend.to_apply(read_migrations(str(self._migrations_dir)))]
+            return [m.id for m in backend.to_apply(read_migrations(self._source))]

@@ -7,11 +7,20 @@ from typing import Protocol
 class OrderMessage(Protocol):
     """One delivery of a message from the order stream."""
 
-    data: bytes
-    subject: str
-    headers: Mapping[str, str] | None
-    stream_sequence: int
-    delivery_attempt: int
+    @property
+    def data(self) -> bytes: ...
+
+    @property
+    def subject(self) -> str: ...
+
+    @property
+    def headers(self) -> Mapping[str, str] | None: ...
+
+    @property
+    def stream_sequence(self) -> int: ...
+
+    @property
+    def delivery_attempt(self) -> int: ...
 
     async def ack(self) -> None: ...
 
@@ -21,8 +30,22 @@ class OrderMessage(Protocol):
 
 
 class OrderMessageSource(Protocol):
+    """The durable consumer the service ingests from."""
+
+    async def start(self) -> None:
+        """Bind to the consumer; fetching works only after this."""
+
     async def fetch(self, max_messages: int, timeout: float) -> Sequence[OrderMessage]:
         """Up to ``max_messages``; empty when none arrived within ``timeout``."""
+
+    async def pending(self) -> int:
+        """Messages in the stream not yet delivered to the consumer."""
+
+    @property
+    def connected(self) -> bool:
+        """Whether the connection to the broker is up right now."""
+
+    async def stop(self) -> None: ...
 
 
 class DeadLetterUnavailable(Exception):
@@ -32,3 +55,6 @@ class DeadLetterUnavailable(Exception):
 class DeadLetterSink(Protocol):
     async def dead_letter(self, message: OrderMessage, reason: str) -> None:
         """Return once the dead letter is durably stored, else raise DeadLetterUnavailable."""
+
+    async def count(self) -> int:
+        """How many dead letters are stored."""

@@ -10,9 +10,9 @@ from app.domain.document import SerializedOrder
 class SaveOutcome(Enum):
     """What happened to one order of a saved batch."""
 
-    STORED = "stored"          # new, now committed
-    DUPLICATE = "duplicate"    # already stored with the same content
-    CONFLICT = "conflict"      # already stored with different content; first version kept
+    STORED = "stored"  # new, now committed
+    DUPLICATE = "duplicate"  # already stored with the same content
+    CONFLICT = "conflict"  # already stored with different content; first version kept
 
 
 class StorageUnavailable(Exception):
@@ -33,8 +33,13 @@ class OrderRepository(Protocol):
     def recent_json(self, limit: int) -> AsyncIterator[tuple[str, bytes]]:
         """The ``limit`` most recently stored orders, oldest of them first."""
 
-    async def list_json(self, limit: int, before_id: int | None = None, customer_id: str | None = None,
-                        track_number: str | None = None) -> list[tuple[int, bytes]]:
+    async def list_json(
+        self,
+        limit: int,
+        before_id: int | None = None,
+        customer_id: str | None = None,
+        track_number: str | None = None,
+    ) -> list[tuple[int, bytes]]:
         """Up to ``limit`` orders stored before ``before_id``, newest first, as (id, JSON) pairs.
 
         ``id`` is the storage sequence number (higher is newer); the filters are exact matches.

@@ -15,6 +15,7 @@ from app.adapters.jetstream_dead_letter_sink import JetStreamDeadLetterSink
 from app.adapters.jetstream_order_publisher import JetStreamOrderPublisher
 from app.adapters.jetstream_order_source import JetStreamOrderMessage, JetStreamOrderSource
 from app.adapters.jetstream_topology import JetStreamNames, ensure_topology
+from app.entrypoints.container import Container
 from app.ports.order_messages import DeadLetterUnavailable
 from tests.servers import isolated_settings
 
@@ -22,12 +23,13 @@ from tests.servers import isolated_settings
 @pytest.fixture
 def settings(nats_url: str):
     """Unique stream/subject/consumer names; no database needed here (overrides conftest's)."""
-    return isolated_settings(nats_url, None, duplicate_window_seconds=45)
+    return isolated_settings(nats_url, "postgresql://unused", duplicate_window_seconds=45)
 
 
 @pytest.fixture
 def names(settings) -> JetStreamNames:
-    return settings.jetstream_names()
+    names: JetStreamNames = Container(settings=settings).names()
+    return names
 
 
 @pytest.fixture
@@ -56,16 +58,17 @@ async def eventually(check: Callable[[], Awaitable[bool]], timeout: float = 3.0)
 def pending_is(source: JetStreamOrderSource, expected: int) -> Callable[[], Awaitable[bool]]:
     async def check() -> bool:
         return await source.pending() == expected
+
     return check
 
 
 async def publish_many(js: JetStreamContext, subject: str, count: int) -> None:
     for i in range(1, count + 1):
-        await js.publish(subject, f"order-{i}".encode(),
-                         headers={"Nats-Msg-Id": f"id-{i}", "X-Trace": f"trace-{i}"})
+        await js.publish(subject, f"order-{i}".encode(), headers={"Nats-Msg-Id": f"id-{i}", "X-Trace": f"trace-{i}"})
 
 
 # --- topology ---------------------------------------------------------------------------------
+
 
 async def assert_topology(js: JetStreamContext, names: JetStreamNames) -> None:
     for stream, subject in ((names.stream, names.subject), (names.dlq_stream, names.dlq_subject)):
@@ -98,14 +101,23 @@ async def test_ensure_topology_twice_keeps_messages(js: JetStreamContext, names:
 
 
 async def test_ensure_topology_updates_existing_stream_and_consumer(
-    js: JetStreamContext, names: JetStreamNames,
+    js: JetStreamContext,
+    names: JetStreamNames,
 ) -> None:
-    await js.add_stream(StreamConfig(name=names.stream, subjects=[names.subject],
-                                     storage=StorageType.FILE, duplicate_window=10))
-    await js.add_consumer(names.stream, ConsumerConfig(
-        durable_name=names.consumer, filter_subject=names.subject, ack_policy=AckPolicy.EXPLICIT,
-        ack_wait=5, max_ack_pending=10, max_deliver=3,
-    ))
+    await js.add_stream(
+        StreamConfig(name=names.stream, subjects=[names.subject], storage=StorageType.FILE, duplicate_window=10)
+    )
+    await js.add_consumer(
+        names.stream,
+        ConsumerConfig(
+            durable_name=names.consumer,
+            filter_subject=names.subject,
+            ack_policy=AckPolicy.EXPLICIT,
+            ack_wait=5,
+            max_ack_pending=10,
+            max_deliver=3,
+        ),
+    )
     before = (await js.consumer_info(names.stream, names.consumer)).config
     assert (before.ack_wait, before.max_ack_pending, before.max_deliver) == (5, 10, 3)
 
@@ -115,6 +127,7 @@ async def test_ensure_topology_updates_existing_stream_and_consumer(
 
 
 # --- publisher --------------------------------------------------------------------------------
+
 
 async def test_publisher_dedupes_by_msg_id(js: JetStreamContext, names: JetStreamNames) -> None:
     await ensure_topology(js, names)
@@ -128,6 +141,7 @@ async def test_publisher_dedupes_by_msg_id(js: JetStreamContext, names: JetStrea
 
 # --- source -----------------------------------------------------------------------------------
 
+
 async def test_fetch_on_empty_stream_returns_nothing_within_timeout(source: JetStreamOrderSource) -> None:
     started = time.monotonic()
     assert await source.fetch(10, timeout=0.5) == []
@@ -136,19 +150,23 @@ async def test_fetch_on_empty_stream_returns_nothing_within_timeout(source: JetS
 
 
 async def test_fetch_returns_empty_on_the_clients_bare_timeout_error(
-    source: JetStreamOrderSource, monkeypatch: pytest.MonkeyPatch,
+    source: JetStreamOrderSource,
+    monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     # nats-py 2.16 (js/client.py, PullSubscription._fetch_n) raises a bare asyncio.TimeoutError,
     # not nats.errors.TimeoutError, when its no-wait probe uses up the deadline on an empty
     # stream. That race hits the test above now and then; here it is forced.
-    async def bare_timeout(batch: int, timeout: float) -> list:
-        raise asyncio.TimeoutError
-    monkeypatch.setattr(source._subscription, "fetch", bare_timeout)
+    async def bare_timeout(subscription: object, batch: int, timeout: float) -> list[object]:
+        raise TimeoutError
+
+    monkeypatch.setattr(JetStreamContext.PullSubscription, "fetch", bare_timeout)
     assert await source.fetch(10, timeout=0.1) == []
 
 
 async def test_fetch_ack_and_pending(
-    js: JetStreamContext, names: JetStreamNames, source: JetStreamOrderSource,
+    js: JetStreamContext,
+    names: JetStreamNames,
+    source: JetStreamOrderSource,
 ) -> None:
     await publish_many(js, names.subject, 25)
     await eventually(pending_is(source, 25))  # the server counts new messages asynchronously
@@ -160,8 +178,8 @@ async def test_fetch_ack_and_pending(
     assert [m.stream_sequence for m in batch] == list(range(1, 11))
     assert [m.data for m in batch] == [f"order-{i}".encode() for i in range(1, 11)]
     assert {m.subject for m in batch} == {names.subject}
-    assert [m.headers["X-Trace"] for m in batch] == [f"trace-{i}" for i in range(1, 11)]
-    assert [m.headers["Nats-Msg-Id"] for m in batch] == [f"id-{i}" for i in range(1, 11)]
+    assert [(m.headers or {})["X-Trace"] for m in batch] == [f"trace-{i}" for i in range(1, 11)]
+    assert [(m.headers or {})["Nats-Msg-Id"] for m in batch] == [f"id-{i}" for i in range(1, 11)]
     assert {m.delivery_attempt for m in batch} == {1}
     await eventually(pending_is(source, 15))
 
@@ -173,12 +191,15 @@ async def test_fetch_ack_and_pending(
     async def acked() -> bool:
         info = await js.consumer_info(names.stream, names.consumer)
         return info.num_ack_pending == 0 and info.ack_floor.stream_seq == 10
+
     await eventually(acked)
     assert await source.pending() == 15  # acking does not touch the undelivered ones
 
 
 async def test_nak_with_delay_redelivers_after_the_delay(
-    js: JetStreamContext, names: JetStreamNames, source: JetStreamOrderSource,
+    js: JetStreamContext,
+    names: JetStreamNames,
+    source: JetStreamOrderSource,
 ) -> None:
     await js.publish(names.subject, b"retry me")
     [first] = await source.fetch(1, timeout=2)
@@ -197,7 +218,10 @@ async def test_nak_with_delay_redelivers_after_the_delay(
 
 
 async def test_term_is_never_redelivered(
-    nc: nats.NATS, js: JetStreamContext, settings, names: JetStreamNames,
+    nc: nats.NATS,
+    js: JetStreamContext,
+    settings,
+    names: JetStreamNames,
 ) -> None:
     # A short ack_wait makes the unacked control message come back, proving that
     # redelivery would happen within the window if term() did not stop it.
@@ -211,7 +235,7 @@ async def test_term_is_never_redelivered(
         termed, unacked = await src.fetch(2, timeout=2)
         await termed.term()
 
-        redelivered = []
+        redelivered: list[JetStreamOrderMessage] = []
         deadline = time.monotonic() + 1.2
         while (left := deadline - time.monotonic()) > 0:
             redelivered += await src.fetch(10, timeout=left)
@@ -230,7 +254,9 @@ async def test_fetch_before_start_raises(nc: nats.NATS, js: JetStreamContext, na
 
 
 async def test_stop_unsubscribes_and_keeps_the_durable(
-    nc: nats.NATS, js: JetStreamContext, names: JetStreamNames,
+    nc: nats.NATS,
+    js: JetStreamContext,
+    names: JetStreamNames,
 ) -> None:
     await ensure_topology(js, names)
     src = JetStreamOrderSource(nc, names.stream, names.consumer)
@@ -246,20 +272,23 @@ async def test_stop_unsubscribes_and_keeps_the_durable(
 
 # --- dead-letter sink -------------------------------------------------------------------------
 
+
 async def test_dead_letter_keeps_bytes_and_adds_headers(
-    js: JetStreamContext, names: JetStreamNames, source: JetStreamOrderSource,
+    js: JetStreamContext,
+    names: JetStreamNames,
+    source: JetStreamOrderSource,
 ) -> None:
     await js.publish(names.subject, b"first, fine")
     body = b'{"order_uid": broken\n'
     await js.publish(names.subject, body, headers={"Nats-Msg-Id": "orig-7", "X-Custom": "keep me"})
     [_, message] = await source.fetch(2, timeout=2)
     assert message.stream_sequence == 2
-    sink = JetStreamDeadLetterSink(js, names.dlq_subject, names.stream, timeout=2)
+    sink = JetStreamDeadLetterSink(js, names.dlq_stream, names.dlq_subject, names.stream, timeout=2)
 
     await sink.dead_letter(message, "invalid JSON\n  at line 1\r\n\tcolumn 17")
 
     dead = await js.get_msg(names.dlq_stream, 1)
-    assert dead.data == body
+    assert dead.data == body and dead.headers is not None
     assert dead.headers["Orders-Error"] == "invalid JSON at line 1 column 17"
     assert dead.headers["Orders-Stream-Sequence"] == "2"
     assert dead.headers["Orders-Subject"] == names.subject
@@ -269,12 +298,14 @@ async def test_dead_letter_keeps_bytes_and_adds_headers(
 
 
 async def test_dead_letter_twice_is_stored_once(
-    js: JetStreamContext, names: JetStreamNames, source: JetStreamOrderSource,
+    js: JetStreamContext,
+    names: JetStreamNames,
+    source: JetStreamOrderSource,
 ) -> None:
     await js.publish(names.subject, b"bad one")
     await js.publish(names.subject, b"bad two")
     one, two = await source.fetch(2, timeout=2)
-    sink = JetStreamDeadLetterSink(js, names.dlq_subject, names.stream, timeout=2)
+    sink = JetStreamDeadLetterSink(js, names.dlq_stream, names.dlq_subject, names.stream, timeout=2)
 
     await sink.dead_letter(one, "boom")
     await sink.dead_letter(one, "boom again")  # e.g. a retry after a crash before the ack
@@ -285,11 +316,13 @@ async def test_dead_letter_twice_is_stored_once(
 
 
 async def test_dead_letter_without_dlq_stream_raises_unavailable(
-    js: JetStreamContext, names: JetStreamNames, source: JetStreamOrderSource,
+    js: JetStreamContext,
+    names: JetStreamNames,
+    source: JetStreamOrderSource,
 ) -> None:
     await js.publish(names.subject, b"nowhere to go")
     [message] = await source.fetch(1, timeout=2)
-    sink = JetStreamDeadLetterSink(js, f"nobody_{uuid.uuid4().hex[:8]}.dlq", names.stream, timeout=1)
+    sink = JetStreamDeadLetterSink(js, names.dlq_stream, f"nobody_{uuid.uuid4().hex[:8]}.dlq", names.stream, timeout=1)
 
     started = time.monotonic()
     with pytest.raises(DeadLetterUnavailable):

@@ -10,11 +10,11 @@ import asyncpg
 import orjson
 import pytest
 
-from app.embedded.free_port import free_tcp_port
 from app.adapters.pg_order_repository import PgOrderRepository
 from app.domain.document import SerializedOrder
 from app.domain.model import INT64_MAX
-from app.entrypoints.connections import asyncpg_pool
+from app.embedded.free_port import free_tcp_port
+from app.entrypoints.connections import asyncpg_pool, opened_pool
 from app.ports.order_repository import OrderNotStorable, SaveOutcome, StorageUnavailable
 from tests.serialized_orders import generated, incompressible, ser
 
@@ -50,7 +50,8 @@ async def assert_stored_json(repository: PgOrderRepository, orders: Sequence[Ser
 @pytest.fixture
 async def pool(database_url: str) -> AsyncIterator[asyncpg.Pool]:
     """The pool the service makes (its codecs and settings), of 4 connections."""
-    async with asynccontextmanager(asyncpg_pool)(database_url, max_size=4, command_timeout=10) as pool:
+    unopened = asyncpg_pool(database_url, max_size=4, command_timeout=10)
+    async with asynccontextmanager(opened_pool)(unopened) as pool:
         yield pool
 
 
@@ -66,8 +67,10 @@ def batch(sample: dict) -> list[SerializedOrder]:
 
 
 async def test_batch_is_stored_and_reads_back_byte_for_byte(
-    repository: PgOrderRepository, batch: list[SerializedOrder],
-    sample: dict, sample_bytes: bytes,
+    repository: PgOrderRepository,
+    batch: list[SerializedOrder],
+    sample: dict,
+    sample_bytes: bytes,
 ) -> None:
     assert len({o.uid for o in batch}) == 51
 
@@ -81,7 +84,9 @@ async def test_batch_is_stored_and_reads_back_byte_for_byte(
 
 
 async def test_rows_are_normalized(
-    repository: PgOrderRepository, pool: asyncpg.Pool, batch: list[SerializedOrder],
+    repository: PgOrderRepository,
+    pool: asyncpg.Pool,
+    batch: list[SerializedOrder],
 ) -> None:
     await repository.save(batch)
 
@@ -89,16 +94,22 @@ async def test_rows_are_normalized(
     assert total_items > len(batch)  # the factory makes 1..5 items: the count below is meaningful
     assert await row_counts(pool) == {"orders": 51, "deliveries": 51, "payments": 51, "items": total_items}
     async with pool.acquire() as conn:
-        per_order = dict(await conn.fetch("SELECT o.order_uid, count(*) FROM items i JOIN orders o"
-                                          " ON o.id = i.order_id GROUP BY o.order_uid"))
-        positions = await conn.fetch("SELECT order_id, array_agg(position ORDER BY position) FROM items"
-                                     " GROUP BY order_id")
+        per_order: dict[str, int] = dict(
+            await conn.fetch(  # type: ignore[arg-type]  # a Record is a (uid, count) pair
+                "SELECT o.order_uid, count(*) FROM items i JOIN orders o ON o.id = i.order_id GROUP BY o.order_uid"
+            )
+        )
+        positions = await conn.fetch(
+            "SELECT order_id, array_agg(position ORDER BY position) FROM items GROUP BY order_id"
+        )
     assert per_order == {o.uid: len(o.order.items) for o in batch}
     assert all(list(p) == list(range(len(p))) for _, p in positions)
 
 
 async def test_saving_the_same_batch_again_is_all_duplicates(
-    repository: PgOrderRepository, pool: asyncpg.Pool, batch: list[SerializedOrder],
+    repository: PgOrderRepository,
+    pool: asyncpg.Pool,
+    batch: list[SerializedOrder],
 ) -> None:
     await repository.save(batch)
     before = await row_counts(pool)
@@ -111,7 +122,10 @@ async def test_saving_the_same_batch_again_is_all_duplicates(
 
 
 async def test_a_changed_version_is_a_conflict_and_the_first_version_stays(
-    repository: PgOrderRepository, pool: asyncpg.Pool, batch: list[SerializedOrder], sample: dict,
+    repository: PgOrderRepository,
+    pool: asyncpg.Pool,
+    batch: list[SerializedOrder],
+    sample: dict,
 ) -> None:
     await repository.save(batch)
     before = await row_counts(pool)
@@ -126,7 +140,8 @@ async def test_a_changed_version_is_a_conflict_and_the_first_version_stays(
 
 
 async def test_a_mixed_batch_gets_an_outcome_per_order(
-    repository: PgOrderRepository, pool: asyncpg.Pool,
+    repository: PgOrderRepository,
+    pool: asyncpg.Pool,
 ) -> None:
     docs = generated(6, seed=2)
     old_a, old_b, old_c, new_d, new_e, new_f = [ser(d) for d in docs]
@@ -136,8 +151,12 @@ async def test_a_mixed_batch_gets_an_outcome_per_order(
     outcomes = await repository.save([new_d, old_a, conflict_b, new_e, old_c, new_f])
 
     assert outcomes == {
-        new_d.uid: SaveOutcome.STORED, old_a.uid: SaveOutcome.DUPLICATE, conflict_b.uid: SaveOutcome.CONFLICT,
-        new_e.uid: SaveOutcome.STORED, old_c.uid: SaveOutcome.DUPLICATE, new_f.uid: SaveOutcome.STORED,
+        new_d.uid: SaveOutcome.STORED,
+        old_a.uid: SaveOutcome.DUPLICATE,
+        conflict_b.uid: SaveOutcome.CONFLICT,
+        new_e.uid: SaveOutcome.STORED,
+        old_c.uid: SaveOutcome.DUPLICATE,
+        new_f.uid: SaveOutcome.STORED,
     }
     await assert_stored_json(repository, [old_a, old_b, old_c, new_d, new_e, new_f])
     items = sum(len(o.order.items) for o in (old_a, old_b, old_c, new_d, new_e, new_f))
@@ -178,19 +197,27 @@ async def test_recent_json_of_an_empty_store_is_empty(repository: PgOrderReposit
 
 
 async def test_non_ascii_text_and_int64_limits_round_trip(
-    repository: PgOrderRepository, sample: dict,
+    repository: PgOrderRepository,
+    sample: dict,
 ) -> None:
     doc = copy.deepcopy(sample)
     doc["order_uid"] = "unicode-and-int64"
     doc["delivery"]["name"] = "Тест Тестов 🚀"
-    doc["delivery"]["city"] = "Кирьят-Моцкин \"quoted\" back\\slash\ttab\u2028sep"
+    doc["delivery"]["city"] = 'Кирьят-Моцкин "quoted" back\\slash\ttab\u2028sep'
     doc["delivery"]["address"] = "𝔘𝔫𝔦𝔠𝔬𝔡𝔢 👩‍👩‍👧 日本語"
     doc["customer_id"] = "клиент"
     item = doc["items"][0]
-    item.update(name="Тушь для ресниц 💄", brand="Вивьен Сабо", price=INT64_MAX, total_price=INT64_MAX,
-                chrt_id=INT64_MAX, nm_id=INT64_MAX, sale=INT64_MAX, status=INT64_MAX)
-    doc["payment"].update(amount=INT64_MAX, goods_total=INT64_MAX, delivery_cost=0, custom_fee=0,
-                          payment_dt=INT64_MAX)
+    item.update(
+        name="Тушь для ресниц 💄",
+        brand="Вивьен Сабо",
+        price=INT64_MAX,
+        total_price=INT64_MAX,
+        chrt_id=INT64_MAX,
+        nm_id=INT64_MAX,
+        sale=INT64_MAX,
+        status=INT64_MAX,
+    )
+    doc["payment"].update(amount=INT64_MAX, goods_total=INT64_MAX, delivery_cost=0, custom_fee=0, payment_dt=INT64_MAX)
     doc["sm_id"] = INT64_MAX
     doc["date_created"] = "2021-11-26T09:22:19.123456+03:00"
     order = ser(doc)
@@ -207,10 +234,19 @@ async def test_non_ascii_text_and_int64_limits_round_trip(
     assert await collect(repository, 1) == [(order.uid, order.json)]
 
 
-@pytest.mark.parametrize("created", ["0001-01-01T00:00:00Z", "1999-12-31T23:59:59.999999Z",
-                                     "9999-12-31T23:59:59.999999Z", "9999-12-31T23:59:59.999999-00:00"])
+@pytest.mark.parametrize(
+    "created",
+    [
+        "0001-01-01T00:00:00Z",
+        "1999-12-31T23:59:59.999999Z",
+        "9999-12-31T23:59:59.999999Z",
+        "9999-12-31T23:59:59.999999-00:00",
+    ],
+)
 async def test_the_first_and_last_instants_round_trip(
-    repository: PgOrderRepository, sample: dict, created: str,
+    repository: PgOrderRepository,
+    sample: dict,
+    created: str,
 ) -> None:
     order = ser({**sample, "date_created": created})
 
@@ -220,7 +256,7 @@ async def test_the_first_and_last_instants_round_trip(
 
 
 async def test_ping(repository: PgOrderRepository) -> None:
-    assert await repository.ping() is None
+    await repository.ping()  # raises StorageUnavailable when the database does not answer
 
 
 def _url_with_port(url: str, port: int) -> str:
@@ -231,14 +267,14 @@ def _url_with_port(url: str, port: int) -> str:
 @pytest.fixture
 async def dead_repository(database_url: str) -> AsyncIterator[PgOrderRepository]:
     """A repository whose pool points at a port nobody listens on."""
-    pool = await asyncpg.create_pool(_url_with_port(database_url, free_tcp_port()), min_size=0, max_size=2,
-                                     timeout=5)
+    pool = await asyncpg.create_pool(_url_with_port(database_url, free_tcp_port()), min_size=0, max_size=2, timeout=5)
     yield PgOrderRepository(pool)
     await pool.close()
 
 
 async def test_an_unreachable_server_is_storage_unavailable(
-    dead_repository: PgOrderRepository, sample: dict,
+    dead_repository: PgOrderRepository,
+    sample: dict,
 ) -> None:
     with pytest.raises(StorageUnavailable) as saving:
         await dead_repository.save([ser(sample)])
@@ -252,7 +288,8 @@ async def test_an_unreachable_server_is_storage_unavailable(
 
 
 async def test_content_the_database_refuses_is_not_storable_and_nothing_is_committed(
-    repository: PgOrderRepository, pool: asyncpg.Pool,
+    repository: PgOrderRepository,
+    pool: asyncpg.Pool,
 ) -> None:
     good, huge = generated(2, seed=4)
     huge["track_number"] = incompressible(5_000)  # > 2704 bytes, < the 8 kB page

@@ -1,20 +1,31 @@
-"""Hand-written fakes of the ports, plus a polling helper for async tests."""
+"""Hand-written fakes of the ports, plus a polling helper for async tests.
+
+Each fake implements its whole Protocol; ``_conforms`` below lets mypy prove it.
+"""
 
 import asyncio
 import time
 from collections import Counter, deque
 from collections.abc import AsyncIterator, Callable, Iterable, Mapping, Sequence
+from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 
 from app.domain.document import SerializedOrder
-from app.ports.order_messages import DeadLetterUnavailable
-from app.ports.order_repository import OrderNotStorable, SaveOutcome, StorageUnavailable
+from app.domain.ingest_orders import BatchReport
+from app.domain.order_summary import order_summary
+from app.ports.metrics import HttpTimings, ServiceMetrics
+from app.ports.order_cache import OrderCache
+from app.ports.order_feed import FeedEvent, OrderFeed
+from app.ports.order_messages import DeadLetterSink, DeadLetterUnavailable, OrderMessage, OrderMessageSource
+from app.ports.order_publisher import OrderPublisher, PublishFailed
+from app.ports.order_repository import OrderNotStorable, OrderRepository, SaveOutcome, StorageUnavailable
+from app.ports.service_setup import SchemaMigrator, StreamTopology
 
 
 class FakeOrderRepository:
-    """Dict-backed storage; insertion order is storage order.
+    """Dict-backed storage; insertion order is storage order (ids count from 1).
 
-    ``down = True`` makes save/get_json/ping raise StorageUnavailable; a save waits
+    ``down = True`` makes every call raise StorageUnavailable; a save waits
     while ``paused`` (an Event) is not set, like one held up in its transaction.
     A batch containing any uid in ``unstorable`` is refused as a whole with
     OrderNotStorable and nothing of it is written, like a rolled-back transaction.
@@ -32,15 +43,15 @@ class FakeOrderRepository:
         for order in orders:
             self.orders[order.uid] = order
 
-    def _check_up(self) -> None:
+    def _check_up(self, call: str) -> None:
+        self.calls[call] += 1
         if self.down:
             raise StorageUnavailable("fake storage is down")
 
     async def save(self, orders: Sequence[SerializedOrder]) -> dict[str, SaveOutcome]:
-        self.calls["save"] += 1
         if self.paused is not None:
             await self.paused.wait()
-        self._check_up()
+        self._check_up("save")
         uids = [order.uid for order in orders]
         assert len(set(uids)) == len(uids), f"save() needs distinct uids, got {uids}"
         refused = self.unstorable.intersection(uids)
@@ -60,35 +71,74 @@ class FakeOrderRepository:
         return outcomes
 
     async def get_json(self, order_uid: str) -> bytes | None:
-        self.calls["get_json"] += 1
-        self._check_up()
+        self._check_up("get_json")
         stored = self.orders.get(order_uid)
         return None if stored is None else stored.json
 
     async def recent_json(self, limit: int) -> AsyncIterator[tuple[str, bytes]]:
-        self.calls["recent_json"] += 1
-        self._check_up()
+        self._check_up("recent_json")
         for order in list(self.orders.values())[-limit:] if limit > 0 else []:
             yield order.uid, order.json
 
+    async def list_json(
+        self,
+        limit: int,
+        before_id: int | None = None,
+        customer_id: str | None = None,
+        track_number: str | None = None,
+    ) -> list[tuple[int, bytes]]:
+        self._check_up("list_json")
+        rows = [
+            (n, order)
+            for n, order in enumerate(self.orders.values(), start=1)
+            if (before_id is None or n < before_id)
+            and customer_id in (None, order.order.customer_id)
+            and track_number in (None, order.order.track_number)
+        ]
+        return [(n, order.json) for n, order in reversed(rows)][:limit]
+
+    async def count(self) -> int:
+        self._check_up("count")
+        return len(self.orders)
+
     async def ping(self) -> None:
-        self.calls["ping"] += 1
-        self._check_up()
+        self._check_up("ping")
 
 
 class FakeCache:
-    """A plain dict; ``puts`` remembers every put in order."""
+    """A plain dict with the port's counters; ``puts`` remembers every put in order."""
 
-    def __init__(self) -> None:
+    def __init__(self, max_orders: int = 1000) -> None:
         self.entries: dict[str, bytes] = {}
         self.puts: list[str] = []
+        self.max_orders = max_orders
+        self.hits = self.misses = self.evictions = 0
+        self.settled = 0
+
+    @property
+    def hit_ratio(self) -> float:
+        return self.hits / (self.hits + self.misses) if self.hits + self.misses else 0.0
 
     def get(self, order_uid: str) -> bytes | None:
+        body = self.entries.get(order_uid)
+        if body is None:
+            self.misses += 1
+        else:
+            self.hits += 1
+        return body
+
+    def peek(self, order_uid: str) -> bytes | None:
         return self.entries.get(order_uid)
+
+    def record_hit(self, order_uid: str) -> None:
+        self.hits += 1
 
     def put(self, order_uid: str, body: bytes) -> None:
         self.entries[order_uid] = body
         self.puts.append(order_uid)
+
+    def settle(self) -> None:
+        self.settled += 1
 
     def __len__(self) -> int:
         return len(self.entries)
@@ -100,10 +150,10 @@ class FakeMessage:
 
     data: bytes
     subject: str = "orders.created"
-    headers: Mapping[str, str] = field(default_factory=dict)
+    headers: Mapping[str, str] | None = field(default_factory=dict)
     stream_sequence: int = 1
     delivery_attempt: int = 1
-    calls: list[tuple] = field(default_factory=list)
+    calls: list[tuple[str] | tuple[str, float]] = field(default_factory=list)
 
     async def ack(self) -> None:
         self.calls.append(("ack",))
@@ -124,7 +174,7 @@ class FakeMessage:
 
     @property
     def nak_delays(self) -> list[float]:
-        return [call[1] for call in self.calls if call[0] == "nak"]
+        return [call[1] for call in self.calls if len(call) == 2]
 
 
 class FakeDeadLetterSink:
@@ -135,17 +185,20 @@ class FakeDeadLetterSink:
     """
 
     def __init__(self) -> None:
-        self.letters: list[tuple[FakeMessage, str]] = []
-        self.calls_seen: list[tuple] = []
+        self.letters: list[tuple[OrderMessage, str]] = []
+        self.calls_seen: list[tuple[object, ...]] = []
         self.down = False
 
-    async def dead_letter(self, message: FakeMessage, reason: str) -> None:
+    async def dead_letter(self, message: OrderMessage, reason: str) -> None:
         if self.down:
             raise DeadLetterUnavailable("fake dead-letter stream is down")
         self.letters.append((message, reason))
-        self.calls_seen.append(tuple(message.calls))
+        self.calls_seen.append(tuple(getattr(message, "calls", ())))
 
-    def reason_for(self, message: FakeMessage) -> str:
+    async def count(self) -> int:
+        return len(self.letters)
+
+    def reason_for(self, message: OrderMessage) -> str:
         reasons = [reason for letter, reason in self.letters if letter is message]
         assert len(reasons) == 1, f"expected one dead letter for the message, got {reasons}"
         return reasons[0]
@@ -154,16 +207,29 @@ class FakeDeadLetterSink:
 class FakeMessageSource:
     """Hands out queued batches; a queued exception is raised instead.
 
-    When the queue is empty it waits ``timeout`` and returns nothing, like a
-    real fetch. ``on_fetch`` (if set) is called at the start of every fetch.
+    When the queue is empty it waits ``timeout`` (at most ``idle_wait``, if set)
+    and returns nothing, like a real fetch. ``on_fetch`` (if set) is called at
+    the start of every fetch.
     """
 
     def __init__(self, batches: Iterable[Sequence[FakeMessage] | Exception] = ()) -> None:
-        self.queue: deque = deque(batches)
+        self.queue: deque[Sequence[FakeMessage] | Exception] = deque(batches)
         self.fetch_calls = 0
         self.empty_fetches = 0
         self.max_messages_seen: list[int] = []
         self.on_fetch: Callable[[], None] | None = None
+        self.idle_wait: float | None = None
+        self.started = self.stopped = False
+        self.connected = True
+
+    async def start(self) -> None:
+        self.started = True
+
+    async def stop(self) -> None:
+        self.stopped = True
+
+    async def pending(self) -> int:
+        return sum(len(item) for item in self.queue if not isinstance(item, Exception))
 
     async def fetch(self, max_messages: int, timeout: float) -> Sequence[FakeMessage]:
         self.fetch_calls += 1
@@ -172,12 +238,133 @@ class FakeMessageSource:
             self.on_fetch()
         if not self.queue:
             self.empty_fetches += 1
-            await asyncio.sleep(timeout)
+            await asyncio.sleep(timeout if self.idle_wait is None else min(timeout, self.idle_wait))
             return []
         item = self.queue.popleft()
         if isinstance(item, Exception):
             raise item
         return item
+
+
+class FakePublisher:
+    """Records what is published; a repeated msg id is a duplicate; ``down = True`` fails.
+
+    ``deliver_to`` (a FakeMessageSource), if set, receives each new message, as the
+    stream would hand it to the consumer."""
+
+    def __init__(self) -> None:
+        self.published: list[tuple[bytes, str | None]] = []
+        self.down = False
+        self.deliver_to: FakeMessageSource | None = None
+
+    async def publish(self, body: bytes, msg_id: str | None) -> bool:
+        if self.down:
+            raise PublishFailed("fake stream is down")
+        duplicate = msg_id is not None and any(seen == msg_id for _, seen in self.published)
+        self.published.append((body, msg_id))
+        if self.deliver_to is not None and not duplicate:
+            self.deliver_to.queue.append([FakeMessage(body, stream_sequence=len(self.published))])
+        return not duplicate
+
+
+class FakeFeed:
+    """Remembers the announced orders and hands them to listeners."""
+
+    def __init__(self) -> None:
+        self.announced: list[SerializedOrder] = []
+        self._listeners: set[asyncio.Queue[FeedEvent]] = set()
+
+    def announce(self, orders: Sequence[SerializedOrder]) -> None:
+        self.announced.extend(orders)
+        for queue in self._listeners:
+            for order in orders:
+                queue.put_nowait(order_summary(order.order))
+
+    @asynccontextmanager
+    async def listen(self) -> AsyncIterator[asyncio.Queue[FeedEvent]]:
+        queue: asyncio.Queue[FeedEvent] = asyncio.Queue()
+        self._listeners.add(queue)
+        try:
+            yield queue
+        finally:
+            self._listeners.discard(queue)
+
+
+class FakeTimings:
+    def __init__(self) -> None:
+        self.buckets = (0.001, 0.01, 0.1, 1.0)
+        self.series_of: dict[tuple[str, str, int], list[float]] = {}
+
+    def series(self, route: str, method: str, status: int) -> list[float]:
+        return self.series_of.setdefault((route, method, status), [0.0] * (len(self.buckets) + 2))
+
+    def observe(self, route: str, method: str, status: int, seconds: float) -> None:
+        series = self.series(route, method, status)
+        series[-2] += 1
+        series[-1] += seconds
+
+    def count(self, route: str, method: str, status: int) -> int:
+        return int(sum(self.series(route, method, status)[:-1]))
+
+
+class FakeMetrics:
+    def __init__(self) -> None:
+        self.http = FakeTimings()
+        self.batches: list[tuple[BatchReport, int, float]] = []
+        self.pending: int | None = None
+
+    def record_batch(self, report: BatchReport, size: int, seconds: float) -> None:
+        self.batches.append((report, size, seconds))
+
+    def set_consumer_pending(self, count: int) -> None:
+        self.pending = count
+
+    def exposition(self) -> tuple[bytes, str]:
+        return f"fake_batches {len(self.batches)}\n".encode(), "text/plain; version=0.0.4"
+
+
+class FakeMigrator:
+    def __init__(self) -> None:
+        self.applied = 0
+        self.failures_left = 0  # apply() fails this many times first, like a database not up yet
+
+    def apply(self) -> list[str]:
+        if self.failures_left:
+            self.failures_left -= 1
+            raise ConnectionError("fake database is not up yet")
+        self.applied += 1
+        return ["0001_fake"] if self.applied == 1 else []
+
+    def rollback(self, count: int = 1) -> list[str]:
+        return ["0001_fake"][:count]
+
+
+class FakeTopology:
+    """``hold`` (an Event), if set, keeps ``ensure`` waiting: the service is not ready meanwhile."""
+
+    def __init__(self) -> None:
+        self.ensured = 0
+        self.hold: asyncio.Event | None = None
+
+    async def ensure(self) -> None:
+        if self.hold is not None:
+            await self.hold.wait()
+        self.ensured += 1
+
+
+def _conforms() -> None:
+    """Never called: each assignment is checked by mypy against the port's Protocol."""
+    _repository: OrderRepository = FakeOrderRepository()
+    _cache: OrderCache = FakeCache()
+    _message: OrderMessage = FakeMessage(b"")
+    _dead_letters: DeadLetterSink = FakeDeadLetterSink()
+    _source: OrderMessageSource = FakeMessageSource()
+    _publisher: OrderPublisher = FakePublisher()
+    _feed: OrderFeed = FakeFeed()
+    _timings: HttpTimings = FakeTimings()
+    _metrics: ServiceMetrics = FakeMetrics()
+    _migrator: SchemaMigrator = FakeMigrator()
+    _topology: StreamTopology = FakeTopology()
 
 
 async def wait_until(condition: Callable[[], bool], timeout: float = 1.0) -> None:

@@ -1,0 +1,29 @@
+"""What the service counts and times, for its operators."""
+
+from typing import Protocol
+
+from app.domain.ingest_orders import BatchReport
+
+
+class HttpTimings(Protocol):
+    """Request durations by route, method and status, in histogram buckets."""
+
+    @property
+    def buckets(self) -> tuple[float, ...]: ...
+
+    def series(self, route: str, method: str, status: int) -> list[float]:
+        """The live counts of one series: one per bucket and +Inf, then the sum of seconds."""
+
+    def observe(self, route: str, method: str, status: int, seconds: float) -> None: ...
+
+
+class ServiceMetrics(Protocol):
+    @property
+    def http(self) -> HttpTimings: ...
+
+    def record_batch(self, report: BatchReport, size: int, seconds: float) -> None: ...
+
+    def set_consumer_pending(self, count: int) -> None: ...
+
+    def exposition(self) -> tuple[bytes, str]:
+        """Every metric in the Prometheus text format, and its content type."""
