@@ -17,9 +17,13 @@ from app.embedded.nats_server_process import NatsServerProcess
 from app.embedded.pgserver_postgres import PgserverPostgres
 from tests.sample_order import SAMPLE_PATH
 from tests.servers import (
-    FAST_PG, create_database, drop_database, isolated_settings, migrated_template, postgres_data_dir,
+    FAST_PG,
+    create_database,
+    drop_database,
+    isolated_settings,
+    migrated_template,
+    postgres_data_dir,
 )
-
 
 
 @pytest.fixture(scope="session")
@@ -62,9 +66,11 @@ def nats_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
 @pytest.fixture(scope="session")
 def template_database(postgres_server_url: str) -> Iterator[str]:
     import asyncio
+
     name = asyncio.run(migrated_template(postgres_server_url))
     yield name
     from tests.servers import with_database
+
     asyncio.run(drop_database(postgres_server_url, with_database(postgres_server_url, name)))
 
 

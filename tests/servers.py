@@ -52,14 +52,20 @@ async def migrated_template(server_url: str) -> str:
 def isolated_settings(nats_url: str, database_url: str, **overrides) -> Settings:
     """Settings whose streams, subjects and consumer no other test shares."""
     tag = uuid.uuid4().hex[:10]
-    values = dict(
-        nats_url=nats_url, database_url=database_url, http_host="127.0.0.1", http_port=0,
-        orders_stream=f"ORDERS_{tag}", orders_subject=f"orders_{tag}.new",
-        orders_consumer=f"order-service-{tag}", dlq_stream=f"ORDERS_DLQ_{tag}",
-        dlq_subject=f"orders_{tag}.dlq", db_command_timeout=5.0,
-    )
+    values = {
+        "nats_url": nats_url,
+        "database_url": database_url,
+        "http_host": "127.0.0.1",
+        "http_port": 0,
+        "orders_stream": f"ORDERS_{tag}",
+        "orders_subject": f"orders_{tag}.new",
+        "orders_consumer": f"order-service-{tag}",
+        "dlq_stream": f"ORDERS_DLQ_{tag}",
+        "dlq_subject": f"orders_{tag}.dlq",
+        "db_command_timeout": 5.0,
+    }
     values.update(overrides)
-    return Settings(_env_file=None, **values)
+    return Settings.model_validate(values)
 
 
 @contextmanager

@@ -6,6 +6,7 @@ A stop request lets the batch in hand finish before the loop returns.
 """
 
 import asyncio
+import contextlib
 import logging
 import time
 from collections.abc import Callable, Sequence
@@ -105,7 +106,5 @@ class IngestLoop:
         self.storage_down = False
 
     async def _pause(self, seconds: float) -> None:
-        try:
+        with contextlib.suppress(TimeoutError):
             await asyncio.wait_for(self._stopping.wait(), seconds)
-        except TimeoutError:
-            pass

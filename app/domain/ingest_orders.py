@@ -18,17 +18,16 @@ from app.domain.document import SerializedOrder, serialize
 from app.domain.validation import InvalidOrder, parse_order
 from app.ports.order_cache import OrderCache
 from app.ports.order_messages import DeadLetterSink, DeadLetterUnavailable, OrderMessage
-from app.ports.order_repository import (
-    OrderNotStorable, OrderRepository, SaveOutcome, StorageUnavailable,
-)
+from app.ports.order_repository import OrderNotStorable, OrderRepository, SaveOutcome, StorageUnavailable
 
 CONFLICT_REASON = "conflict: order_uid {uid} is already stored with different content"
-Wave = dict[str, tuple[OrderMessage, SerializedOrder]]
+Wave = dict[str, tuple[OrderMessage, SerializedOrder]]  # distinct uids, in arrival order
+Outcome = SaveOutcome | OrderNotStorable  # what saving one order came to
 
 
 def retry_delay(attempt: int, first: float = 0.5, most: float = 30.0) -> float:
     """Seconds to wait before redelivery: doubles with each attempt, capped."""
-    return min(first * 2 ** max(attempt - 1, 0), most)
+    return min(first * 2.0 ** max(attempt - 1, 0), most)
 
 
 @dataclass
@@ -91,10 +90,12 @@ class IngestOrders:
         finally:
             settled.set_result(None)
 
-    async def _save_waves(self, waves: list[Wave], report: BatchReport) -> tuple[list, list[OrderMessage]]:
+    async def _save_waves(
+        self, waves: list[Wave], report: BatchReport
+    ) -> tuple[list[tuple[Wave, dict[str, Outcome]]], list[OrderMessage]]:
         """Save wave after wave; the saved waves with their outcomes, and the messages left
         unsaved because storage went away."""
-        saved = []
+        saved: list[tuple[Wave, dict[str, Outcome]]] = []
         for n, wave in enumerate(waves):  # a repeated uid's later wave is saved after its first
             try:
                 saved.append((wave, await self._save(list(wave.values()))))
@@ -103,14 +104,14 @@ class IngestOrders:
                 return saved, [message for later in waves[n:] for message, _ in later.values()]
         return saved, []
 
-    async def _save(self, pending: list[tuple[OrderMessage, SerializedOrder]]) -> dict[str, object]:
+    async def _save(self, pending: list[tuple[OrderMessage, SerializedOrder]]) -> dict[str, Outcome]:
         try:
-            return await self._repository.save([order for _, order in pending])
+            return dict(await self._repository.save([order for _, order in pending]))
         except OrderNotStorable as error:
             if len(pending) == 1:
                 return {pending[0][1].uid: error}
         # One order poisons the batch: store one at a time to find it.
-        outcomes: dict[str, object] = {}
+        outcomes: dict[str, Outcome] = {}
         for _, order in pending:
             try:
                 outcomes.update(await self._repository.save([order]))
@@ -118,8 +119,9 @@ class IngestOrders:
                 outcomes[order.uid] = error
         return outcomes
 
-    async def _settle(self, message: OrderMessage, order: SerializedOrder, outcome: object,
-                      report: BatchReport) -> None:
+    async def _settle(
+        self, message: OrderMessage, order: SerializedOrder, outcome: Outcome, report: BatchReport
+    ) -> None:
         """Any outcome but STORED, which ``store`` settles inline."""
         if isinstance(outcome, OrderNotStorable):
             await self._dead_letter(message, f"storage refused the order: {outcome}", "unstorable", report)

@@ -1,22 +1,11 @@
 """The ``orders`` command: serve, migrate, produce, dev."""
 
 import argparse
-import asyncio
 import logging
 import sys
-from collections.abc import Coroutine
-from typing import Any
 
+from app.entrypoints.event_loop import run_async
 from app.entrypoints.settings import Settings
-
-
-def run_async(main: Coroutine[Any, Any, Any]) -> Any:
-    """Run on uvloop where it is installed, else on asyncio's own loop."""
-    try:
-        import uvloop
-    except ImportError:
-        return asyncio.run(main)
-    return uvloop.run(main)
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -25,8 +14,14 @@ def _parser() -> argparse.ArgumentParser:
     commands.add_parser("serve", help="run the consumer and the web app (needs NATS_URL, DATABASE_URL)")
     commands.add_parser("dev", help="run everything, starting embedded NATS/PostgreSQL when not configured")
     migrate = commands.add_parser("migrate", help="apply the database migrations (needs DATABASE_URL)")
-    migrate.add_argument("--rollback", type=int, metavar="N", nargs="?", const=1,
-                         help="roll back the N most recent migrations instead (default 1)")
+    migrate.add_argument(
+        "--rollback",
+        type=int,
+        metavar="N",
+        nargs="?",
+        const=1,
+        help="roll back the N most recent migrations instead (default 1)",
+    )
     produce = commands.add_parser("produce", help="publish orders to JetStream (needs NATS_URL)")
     produce.add_argument("files", nargs="*", help="JSON files of orders ('-' for stdin); none: generate")
     produce.add_argument("--count", type=int, default=100, help="orders to generate (default 100)")
@@ -44,20 +39,24 @@ def main(argv: list[str] | None = None) -> int:
     logging.basicConfig(level=settings.log_level.upper(), format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     if args.command == "serve":
         from app.entrypoints.runner import run_service
+
         run_async(run_service(settings))
     elif args.command == "dev":
         from app.entrypoints.dev import run_dev
+
         run_dev(settings)
     elif args.command == "migrate":
         return _migrate(settings, args.rollback)
     elif args.command == "produce":
         from app.entrypoints.produce_command import produce_command
+
         return run_async(produce_command(settings, args))
     return 0
 
 
 def _migrate(settings: Settings, rollback: int | None) -> int:
     from app.adapters.yoyo_migrator import YoyoMigrator
+
     if not settings.database_url:
         print("orders migrate needs DATABASE_URL", file=sys.stderr)
         return 2

@@ -1,11 +1,16 @@
-"""Async resources for the container: the asyncpg pool and the NATS connection."""
+"""The service's two connections, as the container's resources.
+
+Each connection object is made unconnected, so that the adapters can be built
+with it when the app is built; the resources open them at startup
+(``await container.init_resources()``) and close them at shutdown.
+"""
 
 import asyncio
 import logging
 from collections.abc import AsyncIterator
 
 import asyncpg
-import nats
+import nats.errors
 from nats.aio.client import Client as NATS
 
 from app.adapters.pg_timestamptz_codec import use_fast_timestamptz
@@ -15,44 +20,66 @@ log = logging.getLogger(__name__)
 
 async def _no_session_reset(connection: asyncpg.Connection) -> None:
     """We set no session state (no SET, LISTEN, advisory locks or held cursors), so the
-    reset query asyncpg sends on every release is a wasted round trip (~20% of an
-    uncached lookup's CPU). asyncpg still rolls back an open transaction itself."""
+    reset query asyncpg sends on every release would be a wasted round trip.
+    asyncpg still rolls back an open transaction itself."""
 
 
-async def asyncpg_pool(dsn: str, max_size: int, command_timeout: float) -> AsyncIterator[asyncpg.Pool]:
-    """A lazily connecting pool: creating it does not need the database to be up."""
-    pool = await asyncpg.create_pool(
-        dsn, min_size=0, max_size=max_size, command_timeout=command_timeout,
-        max_inactive_connection_lifetime=60, reset=_no_session_reset, init=use_fast_timestamptz,
+def asyncpg_pool(dsn: str, max_size: int, command_timeout: float) -> asyncpg.Pool:
+    """An unopened pool that connects lazily (``min_size=0``): opening it needs no database."""
+    return asyncpg.create_pool(
+        dsn,
+        min_size=0,
+        max_size=max_size,
+        command_timeout=command_timeout,
+        max_inactive_connection_lifetime=60,
+        reset=_no_session_reset,
+        init=use_fast_timestamptz,
     )
+
+
+async def opened_pool(pool: asyncpg.Pool) -> AsyncIterator[asyncpg.Pool]:
+    await pool  # asyncpg's way to open a pool made by create_pool
     try:
         yield pool
     finally:
         await asyncio.wait_for(pool.close(), timeout=10)
 
 
-async def nats_connection(url: str, name: str = "order-service") -> AsyncIterator[NATS]:
-    """A connection that reconnects without limit; the first connect is retried too."""
-    delay = 0.2
-    while True:
-        try:
-            nc = await nats.connect(
-                url, name=name, max_reconnect_attempts=-1, reconnect_time_wait=0.5,
-                connect_timeout=2, allow_reconnect=True,
-                disconnected_cb=_say("disconnected from NATS"), reconnected_cb=_say("reconnected to NATS"),
-            )
-            break
-        except (OSError, nats.errors.Error, TimeoutError) as error:
-            log.warning("NATS at %s unreachable (%s); retrying in %.1fs", url, error, delay)
-            await asyncio.sleep(delay)
-            delay = min(delay * 2, 5.0)
+def server_list(urls: str) -> list[str]:
+    """``NATS_URL``: one server URL or a comma-separated list of them."""
+    return [url.strip() for url in urls.split(",") if url.strip()]
+
+
+async def connected_nats(nc: NATS, urls: str, name: str = "order-service") -> AsyncIterator[NATS]:
+    """Connect, retrying until a server answers; afterwards it reconnects without limit."""
+    await nc.connect(
+        servers=server_list(urls),
+        name=name,
+        allow_reconnect=True,
+        max_reconnect_attempts=-1,
+        reconnect_time_wait=1,
+        connect_timeout=2,
+        error_cb=_log_error,
+        disconnected_cb=_log_disconnected,
+        reconnected_cb=_log_reconnected,
+    )
     try:
         yield nc
     finally:
         await nc.drain() if nc.is_connected else await nc.close()
 
 
-def _say(text: str):
-    async def callback() -> None:
-        log.warning(text)
-    return callback
+async def _log_error(error: Exception) -> None:
+    """nats-py reports each failed (re)connect attempt here: expected while a server is away."""
+    if isinstance(error, (OSError, TimeoutError, nats.errors.Error)):
+        log.warning("NATS: %s", str(error) or type(error).__name__)
+    else:
+        log.error("NATS client error", exc_info=error)
+
+
+async def _log_disconnected() -> None:
+    log.warning("disconnected from NATS")
+
+
+async def _log_reconnected() -> None:
+    log.warning("reconnected to NATS")

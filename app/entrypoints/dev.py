@@ -6,36 +6,36 @@ the sample order and a few hundred generated ones are published.
 """
 
 import contextlib
+import io
 import sys
+from importlib import resources
 from pathlib import Path
 
 import orjson
 
-from app.adapters.jetstream_order_publisher import JetStreamOrderPublisher
 from app.embedded.nats_server_process import NatsServerProcess
 from app.embedded.pgserver_postgres import PgserverPostgres
+from app.entrypoints.container import Container
+from app.entrypoints.event_loop import run_async
 from app.entrypoints.producer import produce
 from app.entrypoints.producer_messages import generated_messages
 from app.entrypoints.runner import run_service
-from app.entrypoints.service import OrderService, resolve
 from app.entrypoints.settings import Settings
-
-SAMPLE_PATH = Path(__file__).parent / "order-sample.json"  # a copy of the shared canonical sample
 
 
 def sample_order() -> bytes:
-    return SAMPLE_PATH.read_bytes()
+    """The canonical sample order (a copy of the shared fixture, shipped with the package)."""
+    return (resources.files(__package__) / "order-sample.json").read_bytes()
 
 
-async def publish_samples(service: OrderService, count: int = 300) -> None:
-    settings = service.settings
-    js = await resolve(service.container.jetstream)
-    publisher = JetStreamOrderPublisher(js, subject=settings.orders_subject)
+async def publish_samples(container: Container, count: int = 300) -> None:
+    settings = container.settings()
+    publisher = container.publisher()
     sample = sample_order()
     uid = orjson.loads(sample)["order_uid"]
     await publisher.publish(sample, uid)
-    with open("/dev/null", "w") as quiet:
-        await produce(publisher, generated_messages(count, 0.0, 0.0, None), rate=None, progress=False, out=quiet)
+    messages = generated_messages(count, 0.0, 0.0, None)
+    await produce(publisher, messages, rate=None, progress=False, out=io.StringIO())  # uids unprinted
     base = f"http://127.0.0.1:{settings.http_port}"
     print(
         f"\n  Order service is up: {base}/\n"
@@ -44,13 +44,12 @@ async def publish_samples(service: OrderService, count: int = 300) -> None:
         f"  NATS:                {settings.nats_url}  (publish to {settings.orders_subject})\n"
         f"  PostgreSQL:          {settings.database_url}\n"
         f"  Published the sample and {count} generated orders. Ctrl-C stops everything.\n",
-        file=sys.stderr, flush=True,
+        file=sys.stderr,
+        flush=True,
     )
 
 
 def run_dev(settings: Settings, data_dir: Path = Path(".data")) -> None:
-    from app.entrypoints.cli import run_async
-
     with contextlib.ExitStack() as servers:
         if not settings.nats_url:
             nats = servers.enter_context(NatsServerProcess(data_dir / "nats"))

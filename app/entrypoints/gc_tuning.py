@@ -1,11 +1,10 @@
 """Cycle-collector settings for a service that allocates in bursts.
 
-Each ingested batch makes thousands of short-lived objects (messages, validated
-models) that reference counting frees on its own; with CPython's default
-generation-0 threshold (700) the cycle collector would still run dozens of
-times per batch and walk them all: 16 µs of the ~40 µs of Python an order
-costs, measured. Objects made during startup live as long as the process, so
-they are frozen out of every later collection.
+Each ingested batch makes thousands of short-lived objects that reference
+counting frees on its own; with CPython's default generation-0 threshold (700)
+the cycle collector would still run dozens of times per batch and walk them
+all (``docs/performance.md``). Objects made during startup live as long as the
+process, so they are frozen out of every later collection.
 """
 
 import gc

@@ -6,6 +6,7 @@ import sys
 import nats
 
 from app.adapters.jetstream_order_publisher import JetStreamOrderPublisher
+from app.entrypoints.connections import server_list
 from app.entrypoints.producer import produce
 from app.entrypoints.producer_messages import file_messages, generated_messages
 from app.entrypoints.settings import Settings
@@ -19,14 +20,21 @@ async def produce_command(settings: Settings, args: argparse.Namespace) -> int:
         messages = file_messages(args.files)
     else:
         messages = generated_messages(args.count, args.invalid_ratio, args.duplicate_ratio, args.seed)
-    nc = await nats.connect(settings.nats_url, name="orders-producer")
+    nc = await nats.connect(server_list(settings.nats_url), name="orders-producer")
     try:
         publisher = JetStreamOrderPublisher(nc.jetstream(), subject=settings.orders_subject)
         report = await produce(
-            publisher, messages, rate=args.rate, concurrency=args.concurrency,
-            progress=sys.stderr.isatty(), out=sys.stdout,
+            publisher,
+            messages,
+            rate=args.rate,
+            concurrency=args.concurrency,
+            progress=sys.stderr.isatty(),
+            out=sys.stdout,
         )
     finally:
         await nc.drain()
-    print(f"published {report.published}, duplicates {report.duplicates}, failed {report.failed}", file=sys.stderr)
+    print(
+        f"published {report.published}, duplicates {report.duplicates}, failed {report.failed}",
+        file=sys.stderr,
+    )
     return 1 if report.failed else 0

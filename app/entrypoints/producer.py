@@ -8,9 +8,9 @@ to ``rate`` messages per second. Each acknowledged order_uid is printed to
 import asyncio
 import logging
 import sys
-from collections.abc import AsyncIterable, AsyncIterator, Iterable
+from collections.abc import AsyncIterable, AsyncIterator, Iterable, Sized
 from dataclasses import dataclass
-from typing import TextIO
+from typing import Never, TextIO
 
 from tqdm import tqdm
 
@@ -50,7 +50,7 @@ async def produce(
     if concurrency < 1 or (rate is not None and rate <= 0):
         raise ValueError("concurrency must be at least 1 and rate positive")
     report, slots = ProduceReport(), asyncio.Semaphore(concurrency)
-    if total is None and hasattr(messages, "__len__"):
+    if total is None and isinstance(messages, Sized):
         total = len(messages)
     bar = _Progress(progress, total)
     loop = asyncio.get_running_loop()
@@ -115,7 +115,7 @@ class _Progress:
 
     def __init__(self, enabled: bool, total: int | None) -> None:
         self._enabled, self._total, self._done = enabled, total, 0
-        self._bar: tqdm | None = None
+        self._bar: tqdm[Never] | None = None
 
     def update(self) -> None:
         self._done += 1

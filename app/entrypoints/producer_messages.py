@@ -18,7 +18,10 @@ _RECENT = 1000  # duplicates re-send one of the latest valid orders (the stream'
 
 
 def generated_messages(
-    count: int, invalid_ratio: float = 0.0, duplicate_ratio: float = 0.0, seed: int | None = None,
+    count: int,
+    invalid_ratio: float = 0.0,
+    duplicate_ratio: float = 0.0,
+    seed: int | None = None,
 ) -> Iterator[Message]:
     """``count`` messages: fresh valid orders, invalid ones, and exact re-sends of recent valid ones."""
     rng = random.Random(seed)

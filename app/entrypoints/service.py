@@ -1,150 +1,124 @@
-"""Brings the order service up in order, tells whether it is ready, and stops it.
+"""The running service: its startup in order, its background work, readiness, shutdown.
 
-Startup runs in the background so ``/healthz`` answers at once: resources,
-migrations, JetStream topology, cache warm-up, then the ingest loop. Each step
-retries until its server is reachable.
+Startup runs in the background so ``/healthz`` answers at once: migrations,
+the streams, the cache warm-up, then the consumer and the ingest loop. Each
+step is retried until its server answers.
 """
 
 import asyncio
-import inspect
 import logging
 from collections.abc import Awaitable, Callable
-from dataclasses import dataclass
-from typing import Any
+from typing import TypeVar
 
-from app.adapters.jetstream_topology import ensure_topology
 from app.domain.ingest_loop import IngestLoop
-from app.domain.order_lookup import OrderLookup
-from app.entrypoints.container import Container
-from app.ports.order_publisher import OrderPublisher
-from app.ports.order_repository import StorageUnavailable
+from app.domain.order_lookup import WarmUpCache
+from app.entrypoints.service_stats import ServiceStats
+from app.ports.order_cache import OrderCache
+from app.ports.order_messages import OrderMessageSource
+from app.ports.order_repository import OrderRepository, StorageUnavailable
+from app.ports.service_setup import SchemaMigrator, StreamTopology
 
 log = logging.getLogger(__name__)
+T = TypeVar("T")
+STOP_TIMEOUT = 30.0  # for the batch in hand
 
 
-async def resolve(provider: Callable[[], Any]) -> Any:
-    """A provider's object, awaiting it when it hangs on an async resource."""
-    value = provider()
-    return await value if inspect.isawaitable(value) else value
-
-
-async def retry(what: str, step: Callable[[], Awaitable[Any]], most: float = 5.0) -> Any:
+async def retry(what: str, step: Callable[[], Awaitable[T]], most: float = 5.0) -> T:
+    """``step()``, again and again with a growing pause until it succeeds."""
     delay = 0.2
     while True:
         try:
             return await step()
-        except Exception as error:  # noqa: BLE001 - any failure here means "not yet"
+        except Exception as error:  # any failure here means "not yet"
             log.warning("%s failed (%s: %s); retrying in %.1fs", what, type(error).__name__, error, delay)
             await asyncio.sleep(delay)
             delay = min(delay * 2, most)
 
 
-@dataclass
-class ServiceStats:
-    """Totals refreshed in the background (``None`` until first read)."""
-
-    stored: int | None = None
-    dead_lettered: int | None = None
-    pending: int | None = None
-
-
 class OrderService:
-    """The running service: its wired parts and its readiness."""
+    """Everything ``orders serve`` runs besides the web app, and whether it is ready."""
 
-    def __init__(self, container: Container) -> None:
-        self.container = container
-        self.settings = container.settings()
-        self.cache = container.cache()
-        self.feed = container.feed()
-        self.metrics = container.metrics()
-        self.stats = ServiceStats()
-        self.publisher: OrderPublisher | None = None
-        self.lookup: OrderLookup | None = None
-        self.ingest_loop: IngestLoop | None = None
-        self.migrated = False
-        self.warmed_orders: int | None = None
+    def __init__(
+        self,
+        *,
+        migrator: SchemaMigrator,
+        topology: StreamTopology,
+        warm_up: WarmUpCache,
+        source: OrderMessageSource,
+        ingest_loop: IngestLoop,
+        repository: OrderRepository,
+        cache: OrderCache,
+        stats: ServiceStats,
+        settle_every: float = 0.1,
+    ) -> None:
+        self._migrator = migrator
+        self._topology = topology
+        self._warm_up = warm_up
+        self._source = source
+        self._ingest_loop = ingest_loop
+        self._repository = repository
+        self._cache = cache
+        self._stats = stats
+        self._settle_every = settle_every
+        self._migrated = False
+        self._warmed = False
+        self._subscribed = False
         self.ready = asyncio.Event()
-        self._loop_task: asyncio.Task | None = None
-        self._stats_task: asyncio.Task | None = None
-        self._settle_task: asyncio.Task | None = None
+        self._tasks: list[asyncio.Task[None]] = []
+        self._loop_task: asyncio.Task[None] | None = None
+
+    def is_ready(self) -> bool:
+        return self.ready.is_set()
 
     async def start(self) -> None:
-        c = self.container
-        self._settle_task = asyncio.create_task(self._settle_cache(), name="cache-settle")
-        await c.init_resources()
-        migrator = c.migrator()
-        applied = await retry("migrations", lambda: asyncio.to_thread(migrator.apply))
-        log.info("migrations applied: %s", applied or "none pending")
-        self.migrated = True
-        js = await resolve(c.jetstream)
-        await retry("JetStream setup", lambda: ensure_topology(js, self.settings.jetstream_names()))
-        self.lookup = await resolve(c.lookup)
-        self.publisher = await resolve(c.publisher)
-        warm_up = await resolve(c.warm_up)
-        self.warmed_orders = await retry("cache warm-up", warm_up)
-        log.info("cache warmed with %d orders", self.warmed_orders)
-        source = await resolve(c.source)
-        await retry("consumer subscription", source.start)
-        self.ingest_loop = await resolve(c.ingest_loop)
-        self._loop_task = asyncio.create_task(self.ingest_loop.run(), name="ingest-loop")
-        self._stats_task = asyncio.create_task(self._refresh_stats(), name="stats")
+        self._tasks.append(asyncio.create_task(self._settle_cache(), name="cache-settle"))
+        applied = await retry("migrations", lambda: asyncio.to_thread(self._migrator.apply))
+        log.info("migrations applied: %s", ", ".join(applied) or "none pending")
+        self._migrated = True
+        await retry("JetStream setup", self._topology.ensure)
+        warmed = await retry("cache warm-up", self._warm_up)
+        self._warmed = True
+        log.info("cache warmed with %d orders", warmed)
+        await retry("consumer subscription", self._source.start)
+        self._subscribed = True
+        self._loop_task = asyncio.create_task(self._ingest_loop.run(), name="ingest-loop")
+        self._tasks.append(asyncio.create_task(self._stats.refresh_forever(), name="stats"))
         self.ready.set()
         log.info("ready")
 
     async def stop(self) -> None:
-        """Stop fetching, let the batch in hand finish, then close connections."""
-        for task in (self._stats_task, self._settle_task):
-            if task is not None:
-                task.cancel()
-        if self.ingest_loop is not None and self._loop_task is not None:
-            self.ingest_loop.stop()
+        """Stop fetching, let the batch in hand finish, then stop the consumer."""
+        for task in self._tasks:
+            task.cancel()
+        if self._loop_task is not None:
+            self._ingest_loop.stop()
             try:
-                await asyncio.wait_for(self._loop_task, timeout=30)
+                await asyncio.wait_for(self._loop_task, timeout=STOP_TIMEOUT)
             except TimeoutError:
-                log.error("ingest loop did not finish its batch in 30 s")
-            await (await resolve(self.container.source)).stop()
-        await self.container.shutdown_resources()
+                log.error("the ingest loop did not finish its batch in %.0f s", STOP_TIMEOUT)
+        if self._subscribed:
+            await self._source.stop()
 
     async def readiness(self) -> dict[str, bool]:
         """Each part that must hold for the service to take traffic."""
-        loop = self.ingest_loop
-        parts = {
-            "migrations": self.migrated,
-            "cache_warmed": self.warmed_orders is not None,
-            "consumer": bool(loop and loop.running and not loop.storage_down),
-            "nats": False,
-            "database": False,
+        loop = self._ingest_loop
+        return {
+            "migrations": self._migrated,
+            "cache_warmed": self._warmed,
+            "consumer": self.is_ready() and loop.running and not loop.storage_down,
+            "nats": self._source.connected,
+            "database": self._migrated and await self._database_answers(),
         }
-        if self.ready.is_set():
-            parts["nats"] = (await resolve(self.container.nats_client)).is_connected
-            parts["database"] = await self._database_answers()
-        return parts
 
-    async def _settle_cache(self, every: float = 0.1) -> None:
-        """Let the cache apply the hits it recorded (see MemoryOrderCache); this bounds their list.
-        Often, so each pass is short: about 0.1 µs a hit, a few thousand hits at full load."""
+    async def _settle_cache(self) -> None:
+        """Let the cache apply the hits it recorded; this also bounds their list."""
         while True:
-            self.cache.settle()
-            await asyncio.sleep(every)
-
-    async def _refresh_stats(self, every: float = 2.0) -> None:
-        """Totals that are costly to read per request: stored, dead-lettered, consumer lag."""
-        c = self.container
-        repository, source, js = await resolve(c.repository), await resolve(c.source), await resolve(c.jetstream)
-        while True:
-            try:
-                self.stats.stored = await repository.count()
-                self.stats.dead_lettered = (await js.stream_info(self.settings.dlq_stream)).state.messages
-                self.stats.pending = await source.pending()
-                self.metrics.pending.set(self.stats.pending)
-            except Exception as error:  # noqa: BLE001 - stats are best effort; readiness reports outages
-                log.debug("stats refresh failed: %s", error)
-            await asyncio.sleep(every)
+            self._cache.settle()
+            await asyncio.sleep(self._settle_every)
 
     async def _database_answers(self) -> bool:
-        repository = await resolve(self.container.repository)
         try:
-            await asyncio.wait_for(repository.ping(), timeout=1.0)
+            await asyncio.wait_for(self._repository.ping(), timeout=1.0)
         except (StorageUnavailable, TimeoutError):
             return False
         return True

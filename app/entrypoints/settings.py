@@ -3,8 +3,6 @@
 from pydantic import Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
-from app.adapters.jetstream_topology import JetStreamNames
-
 
 class Settings(BaseSettings):
     """Every knob of the service; names are the environment variables, upper-cased."""
@@ -25,16 +23,10 @@ class Settings(BaseSettings):
     duplicate_window_seconds: float = Field(120.0, gt=0)
 
     ingest_batch_size: int = Field(1000, ge=1, le=10_000)
+    ingest_fetch_seconds: float = Field(1.0, gt=0, le=30)  # how long one fetch waits for messages
     # Batches in flight to PostgreSQL at once: one commits while the next is inserted. The
     # repository keeps inserts and commits in arrival order, so ids and listings still follow it.
     ingest_concurrent_writes: int = Field(2, ge=1, le=16)
     db_pool_size: int = Field(10, ge=1)
     db_command_timeout: float = Field(10.0, gt=0)
     log_level: str = "INFO"
-
-    def jetstream_names(self) -> JetStreamNames:
-        return JetStreamNames(
-            stream=self.orders_stream, subject=self.orders_subject, consumer=self.orders_consumer,
-            dlq_stream=self.dlq_stream, dlq_subject=self.dlq_subject,
-            duplicate_window=self.duplicate_window_seconds,
-        )

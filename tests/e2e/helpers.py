@@ -2,12 +2,18 @@
 
 import asyncio
 from collections.abc import Awaitable, Callable
+from typing import Any
 
 import nats
 import orjson
+from aiohttp import web
+from aiohttp.test_utils import TestClient, TestServer
 from nats.js.api import ConsumerConfig, DeliverPolicy
 
+from app.entrypoints.bootstrap import create_app
+from app.entrypoints.container import Container
 from app.entrypoints.settings import Settings
+from app.entrypoints.web.app import SERVER_OPTIONS
 
 
 async def eventually(check: Callable[[], Awaitable[bool]], timeout: float = 20, what: str = "condition") -> None:
@@ -32,7 +38,8 @@ async def dead_letters(nc: nats.NATS, settings: Settings, expected: int, timeout
 
     await eventually(enough, timeout, f"{expected} dead letters")
     sub = await js.pull_subscribe(
-        settings.dlq_subject, stream=settings.dlq_stream,
+        settings.dlq_subject,
+        stream=settings.dlq_stream,
         config=ConsumerConfig(deliver_policy=DeliverPolicy.ALL),
     )
     messages = await sub.fetch(expected, timeout=5)
@@ -51,15 +58,9 @@ async def publish_orders(nc: nats.NATS, settings: Settings, orders: list[dict]) 
         await publish(nc, settings, orjson.dumps(order), order["order_uid"])
 
 
-async def start_client(aiohttp_client, settings: Settings):
-    """The app in this process behind a test server run as ``orders serve`` runs it (timed requests)."""
-    from aiohttp.test_utils import TestServer
-
-    from app.entrypoints.runner import build_service
-    from app.entrypoints.web.app import create_app
-    from app.entrypoints.web.metrics import SERVER_OPTIONS
-
-    app = create_app(build_service(settings))
-    server = TestServer(app)
+async def start_client(aiohttp_client: Any, settings: Settings) -> TestClient[web.Request, web.Application]:
+    """The app in this process behind a test server run as ``orders serve`` runs it."""
+    server = TestServer(await create_app(Container(settings=settings)))
     await server.start_server(**SERVER_OPTIONS)  # TestServer(**kwargs) would drop them
-    return await aiohttp_client(server)
+    client: TestClient[web.Request, web.Application] = await aiohttp_client(server)
+    return client

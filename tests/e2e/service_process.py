@@ -6,6 +6,7 @@ import signal
 import subprocess
 import sys
 from pathlib import Path
+from typing import Any
 
 import aiohttp
 
@@ -26,11 +27,14 @@ class ServiceProcess:
         self.process: subprocess.Popen | None = None
 
     def start(self) -> None:
-        log = open(self.log_path, "ab")
-        self.process = subprocess.Popen(
-            [sys.executable, "-m", "app.entrypoints.cli", "serve"],
-            cwd=ROOT, env=self.env, stdout=log, stderr=subprocess.STDOUT,
-        )
+        with open(self.log_path, "ab") as log:  # the child keeps its own copy of the descriptor
+            self.process = subprocess.Popen(
+                [sys.executable, "-m", "app.entrypoints.cli", "serve"],
+                cwd=ROOT,
+                env=self.env,
+                stdout=log,
+                stderr=subprocess.STDOUT,
+            )
 
     def kill(self) -> None:
         """SIGKILL: no shutdown code runs, like a crash."""
@@ -49,14 +53,14 @@ class ServiceProcess:
             body = await response.json(content_type=None) if response.content_length != 0 else None
             return response.status, body
 
-    async def wait_ready(self, timeout: float = 30) -> dict:
+    async def wait_ready(self, timeout: float = 30) -> dict[str, Any]:
         deadline = asyncio.get_running_loop().time() + timeout
         last: object = None
         while asyncio.get_running_loop().time() < deadline:
             assert self.process and self.process.poll() is None, self.log_path.read_text()[-3000:]
             try:
                 status, body = await self.get("/readyz")
-                if status == 200:
+                if status == 200 and isinstance(body, dict):
                     return body
                 last = body
             except aiohttp.ClientError as error:

@@ -10,7 +10,7 @@ from aiohttp.test_utils import TestClient
 from app.domain.document import serialize
 from app.domain.order_factory import OrderFactory
 from app.domain.validation import parse_order
-from tests.e2e.helpers import start_client, eventually, publish
+from tests.e2e.helpers import eventually, publish, start_client
 
 JSON = {"Content-Type": "application/json"}
 
@@ -133,8 +133,21 @@ async def _listed(client: TestClient, count: int) -> bool:
     return len((await get_json(client, "/api/orders?limit=100"))["items"]) == count
 
 
-@pytest.mark.parametrize("query", ["limit=0", "limit=101", "limit=abc", "limit=1.5", "limit=%2B5", "limit=1&limit=2",
-                                   "cursor=garbage", "cursor=AAAAAAAAAAB", "cursor=", "customer_id=a%00b"])
+@pytest.mark.parametrize(
+    "query",
+    [
+        "limit=0",
+        "limit=101",
+        "limit=abc",
+        "limit=1.5",
+        "limit=%2B5",
+        "limit=1&limit=2",
+        "cursor=garbage",
+        "cursor=AAAAAAAAAAB",
+        "cursor=",
+        "customer_id=a%00b",
+    ],
+)
 async def test_bad_listing_parameters_are_problems(client, query) -> None:
     problem = await problem_of(await client.get(f"/api/orders?{query}"), 400)
     assert problem["parameter"] == query.split("=")[0]
@@ -153,17 +166,31 @@ async def test_metrics_are_exposed_and_move(client, nc, settings) -> None:
 
     async def moved() -> bool:
         text = await (await client.get("/metrics")).text()
-        return value(text, "orders_ingested_total") >= value(before, "orders_ingested_total") + 3 \
+        return (
+            value(text, "orders_ingested_total") >= value(before, "orders_ingested_total") + 3
             and 'orders_dead_lettered_total{reason="invalid"} 1.0' in text
+        )
 
     await eventually(moved, what="ingested and dead-lettered counts up")
     text = await (await client.get("/metrics")).text()
-    for name in ("orders_duplicates_total", "orders_conflicts_total", "orders_ingest_batch_size_bucket",
-                 "orders_ingest_batch_seconds_bucket", "orders_consumer_pending", "orders_cache_entries",
-                 "orders_cache_hits_total", "orders_cache_misses_total", "orders_cache_evictions_total"):
+    for name in (
+        "orders_duplicates_total",
+        "orders_conflicts_total",
+        "orders_ingest_batch_size_bucket",
+        "orders_ingest_batch_seconds_bucket",
+        "orders_consumer_pending",
+        "orders_cache_entries",
+        "orders_cache_hits_total",
+        "orders_cache_misses_total",
+        "orders_cache_evictions_total",
+    ):
         assert re.search(rf"^{name}[{{ ]", text, re.M), name
-    assert re.search(r'^http_request_duration_seconds_count\{[^}]*route="/api/orders/\{order_uid\}"'
-                     r'[^}]*status="404"\} [1-9]', text, re.M)
+    assert re.search(
+        r'^http_request_duration_seconds_count\{[^}]*route="/api/orders/\{order_uid\}"'
+        r'[^}]*status="404"\} [1-9]',
+        text,
+        re.M,
+    )
 
 
 def _request_counts(text: str) -> dict[tuple[str, str, str], float]:

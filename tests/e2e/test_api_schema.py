@@ -15,7 +15,6 @@ from pathlib import Path
 import aiohttp
 import pytest
 import schemathesis
-from _pytest.python import Function
 from hypothesis import HealthCheck, settings
 from playwright.async_api import expect
 
@@ -25,13 +24,6 @@ from tests.e2e.service_process import ServiceProcess
 from tests.servers import create_database, drop_database, isolated_settings
 
 EXAMPLES = 40
-
-if not hasattr(Function, "_nodeid"):
-    # schemathesis' lazy loader renames the test node through ``_nodeid``, which pytest 9 replaced by ``_id``.
-    from _pytest.nodeid import coerce_node_id
-
-    Function._nodeid = property(lambda node: node.nodeid,
-                                lambda node, value: setattr(node, "_id", coerce_node_id(value)))
 
 
 @pytest.fixture(scope="module")
@@ -50,8 +42,9 @@ def service(postgres_server_url, template_database, nats_url, tmp_path_factory) 
 
 @pytest.fixture(scope="module")
 def api_schema(service: ServiceProcess):
-    config = schemathesis.Config.from_dict({"generation": {"max-examples": EXAMPLES}, "request-timeout": 10,
-                                         "max-stream-events": 1})  # /events never ends: its first event
+    config = schemathesis.Config.from_dict(
+        {"generation": {"max-examples": EXAMPLES}, "request-timeout": 10, "max-stream-events": 1}
+    )  # /events never ends: its first event
     return schemathesis.openapi.from_url(service.base_url + "/api/openapi.json", config=config)
 
 

@@ -45,6 +45,7 @@ async def page(service: ServiceProcess) -> AsyncIterator[tuple[Page, list[str]]]
 async def stored(service: ServiceProcess, uid: str) -> None:
     async def served() -> bool:
         return (await service.get(f"/api/orders/{uid}"))[0] == 200
+
     await eventually(served, what=uid)
 
 

@@ -17,7 +17,7 @@ from app.adapters.pg_order_repository import PgOrderRepository
 from app.domain.document import serialize
 from app.domain.order_factory import OrderFactory
 from app.domain.validation import parse_order
-from tests.e2e.helpers import start_client, eventually
+from tests.e2e.helpers import eventually, start_client
 
 ORIGINAL, PAGE = 1000, 37
 
@@ -56,7 +56,7 @@ async def keep_inserting(repository: PgOrderRepository, inserted: list[str], sto
 async def test_paging_under_concurrent_inserts_sees_every_order_once(client, repository, settings) -> None:
     originals = serialized(OrderFactory(seed=1), ORIGINAL)
     for start in range(0, ORIGINAL, 250):
-        await repository.save(originals[start:start + 250])
+        await repository.save(originals[start : start + 250])
     original_uids = {o.uid for o in originals}
     inserted: list[str] = []
     stop = asyncio.Event()
@@ -89,7 +89,7 @@ async def test_paging_under_concurrent_inserts_sees_every_order_once(client, rep
     assert not set(listed) - original_uids - set(inserted), "listed an order nobody stored"
     assert set(committed_before_paging) <= set(listed), "an order stored before paging began was missed"
     later = {uid for page in pages[1:] for uid in page}
-    newer = set(inserted[inserted_at_page[0]:])  # committed after the first page was read
+    newer = set(inserted[inserted_at_page[0] :])  # committed after the first page was read
     assert not later & newer, "an order stored while paging showed up below the first page"
     assert all(len(page) == PAGE for page in pages[:-1])
     assert inserted_at_page[-1] - inserted_at_page[0] >= 3 * 5, "the inserter should have kept going"
@@ -104,6 +104,6 @@ async def _true(value: bool) -> bool:
 async def _ids(database_url: str) -> dict[str, int]:
     conn = await asyncpg.connect(database_url)
     try:
-        return dict(await conn.fetch("SELECT order_uid, id FROM orders"))
+        return {row[0]: row[1] for row in await conn.fetch("SELECT order_uid, id FROM orders")}
     finally:
         await conn.close()

@@ -1,16 +1,15 @@
 """The web pages in one process: home, search, order page, friendly errors, headers, live events."""
 
 import asyncio
+import functools
 
 import orjson
 import pytest
 from aiohttp.test_utils import TestClient
 
 from app.domain.order_factory import OrderFactory
-from app.entrypoints.web.app_keys import SERVICE
 from app.entrypoints.web.security_headers import CONTENT_SECURITY_POLICY
-from app.ports.order_repository import StorageUnavailable
-from tests.e2e.helpers import start_client, eventually, publish
+from tests.e2e.helpers import eventually, publish, start_client
 
 SEARCH_BOX = 'name="uid"'
 
@@ -30,7 +29,8 @@ async def stored(client, nc, settings, *orders: dict) -> None:
     for order in orders:
         await publish(nc, settings, orjson.dumps(order), order["order_uid"])
     for order in orders:
-        await eventually(lambda: _status_is(client, f"/api/orders/{order['order_uid']}", 200), what="stored")
+        path = f"/api/orders/{order['order_uid']}"
+        await eventually(functools.partial(_status_is, client, path, 200), what="stored")
 
 
 async def page(client: TestClient, path: str, status: int = 200) -> str:
@@ -52,7 +52,7 @@ async def test_home_lists_newest_orders_first_with_counters(client, nc, settings
     assert 'data-stat="stored"' in html and 'action="/orders"' in html
     first, second = f'href="/orders/{newer["order_uid"]}"', f'href="/orders/{sample["order_uid"]}"'
     assert first in html and second in html and html.index(first) < html.index(second)
-    assert "<script src=\"/static/live.js" in html and "<script>" not in html
+    assert '<script src="/static/live.js' in html and "<script>" not in html
     icon = await client.get("/favicon.ico", allow_redirects=False)
     assert icon.status == 301 and icon.headers["Location"].startswith("/static/favicon.svg")
 
@@ -82,24 +82,19 @@ async def test_order_page_reads_like_an_order(client, nc, settings, sample) -> N
     assert f'href="/api/orders/{sample["order_uid"]}"' in html
 
 
-@pytest.mark.parametrize(("path", "status"), [
-    ("/orders/no-such-order", 404),
-    ("/orders/bad%21uid", 400),
-    ("/orders/has/slash", 400),
-    ("/orders/" + "x" * 65, 400),
-    ("/orders/line%0Abreak", 400),  # a route pattern's '.' stops at a newline; the page's must not
-])
+@pytest.mark.parametrize(
+    ("path", "status"),
+    [
+        ("/orders/no-such-order", 404),
+        ("/orders/bad%21uid", 400),
+        ("/orders/has/slash", 400),
+        ("/orders/" + "x" * 65, 400),
+        ("/orders/line%0Abreak", 400),  # a route pattern's '.' stops at a newline; the page's must not
+    ],
+)
 async def test_unknown_or_malformed_uid_gets_a_friendly_page(client, path, status) -> None:
     html = await page(client, path, status)
     assert SEARCH_BOX in html and 'href="/"' in html
-
-
-async def test_storage_down_on_a_miss_gets_a_friendly_503(client, monkeypatch) -> None:
-    async def down(order_uid: str) -> None:
-        raise StorageUnavailable("test")
-
-    monkeypatch.setattr(client.server.app[SERVICE].lookup, "load", down)
-    assert SEARCH_BOX in await page(client, "/orders/not-cached", 503)
 
 
 async def test_text_from_orders_and_urls_is_escaped(client, nc, settings, sample) -> None:
@@ -117,8 +112,16 @@ async def test_text_from_orders_and_urls_is_escaped(client, nc, settings, sample
 
 async def test_security_headers_on_pages_api_and_static(client, nc, settings, sample) -> None:
     await stored(client, nc, settings, sample)
-    paths = ["/", f"/orders/{sample['order_uid']}", "/orders/nope", f"/api/orders/{sample['order_uid']}",
-             "/api/orders/nope", "/static/style.css", "/healthz", "/no-such-route"]
+    paths = [
+        "/",
+        f"/orders/{sample['order_uid']}",
+        "/orders/nope",
+        f"/api/orders/{sample['order_uid']}",
+        "/api/orders/nope",
+        "/static/style.css",
+        "/healthz",
+        "/no-such-route",
+    ]
     kinds = []
     for path in paths:
         response = await client.get(path)

@@ -1,5 +1,7 @@
 """End to end in one process: JetStream → validation → PostgreSQL → cache → JSON API."""
 
+import functools
+
 import asyncpg
 import orjson
 import pytest
@@ -31,7 +33,8 @@ async def test_published_orders_come_back_exactly(client, nc, settings, sample_b
         await publish(nc, settings, orjson.dumps(order), order["order_uid"])
 
     for order in orders:
-        await eventually(lambda: stored(client, order["order_uid"]), what=order["order_uid"])
+        uid = order["order_uid"]
+        await eventually(functools.partial(stored, client, uid), what=uid)
         response = await client.get(f"/api/orders/{order['order_uid']}")
         assert response.content_type == "application/json"
         assert orjson.loads(await response.read()) == order
@@ -76,8 +79,12 @@ async def test_duplicates_are_stored_once_and_a_conflict_keeps_the_first(client,
     conn = await asyncpg.connect(settings.database_url)
     try:
         assert await conn.fetchval("SELECT count(*) FROM orders WHERE order_uid = $1", uid) == 1
-        assert await conn.fetchval("SELECT count(*) FROM items i JOIN orders o ON o.id = i.order_id"
-                                    " WHERE o.order_uid = $1", uid) == 1
+        assert (
+            await conn.fetchval(
+                "SELECT count(*) FROM items i JOIN orders o ON o.id = i.order_id WHERE o.order_uid = $1", uid
+            )
+            == 1
+        )
     finally:
         await conn.close()
 
@@ -90,8 +97,13 @@ async def test_lookup_errors_are_problem_json(client) -> None:
     no_route_newline = await client.get("/api/nothing%0Ahere")  # the catch-all must match a newline too
     wrong_method = await client.delete("/healthz")
 
-    for response, status in ((missing, 404), (malformed, 400), (too_long, 400), (no_route, 404),
-                             (no_route_newline, 404)):
+    for response, status in (
+        (missing, 404),
+        (malformed, 400),
+        (too_long, 400),
+        (no_route, 404),
+        (no_route_newline, 404),
+    ):
         assert response.status == status
         assert response.content_type == "application/problem+json"
         problem = await response.json()

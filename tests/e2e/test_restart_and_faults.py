@@ -5,10 +5,10 @@ from pathlib import Path
 
 import pytest
 
-from app.embedded.nats_server_process import NatsServerProcess
-from app.embedded.pgserver_postgres import PgserverPostgres
 from app.adapters.yoyo_migrator import YoyoMigrator
 from app.domain.order_factory import OrderFactory
+from app.embedded.nats_server_process import NatsServerProcess
+from app.embedded.pgserver_postgres import PgserverPostgres
 from tests.e2e.helpers import eventually, publish_orders
 from tests.e2e.service_process import ServiceProcess
 from tests.servers import FAST_PG, isolated_settings, postgres_data_dir
@@ -61,7 +61,10 @@ async def all_served(service: ServiceProcess, expected: list[dict]) -> bool:
 
 
 async def test_after_kill_9_every_stored_order_is_served_from_the_warmed_cache(
-    own_postgres, nats_url, nc, service_factory,
+    own_postgres,
+    nats_url,
+    nc,
+    service_factory,
 ) -> None:
     settings = isolated_settings(nats_url, own_postgres.url)
     first = service_factory(settings)
@@ -82,7 +85,10 @@ async def test_after_kill_9_every_stored_order_is_served_from_the_warmed_cache(
 
 
 async def test_a_database_outage_delays_orders_but_loses_none(
-    own_postgres, nats_url, nc, service_factory,
+    own_postgres,
+    nats_url,
+    nc,
+    service_factory,
 ) -> None:
     settings = isolated_settings(nats_url, own_postgres.url)
     service = service_factory(settings)

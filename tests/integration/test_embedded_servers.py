@@ -66,9 +66,8 @@ def test_postgres_survives_restart_and_crash(pg: PgserverPostgres) -> None:
 
 
 def test_postgres_context_manager(tmp_path: Path) -> None:
-    with PgserverPostgres(tmp_path / "db") as server:
-        with psycopg.connect(server.url) as conn:
-            assert conn.execute("SELECT 1").fetchone() == (1,)
+    with PgserverPostgres(tmp_path / "db") as server, psycopg.connect(server.url) as conn:
+        assert conn.execute("SELECT 1").fetchone() == (1,)
     assert not server.is_running
     assert (tmp_path / "db.log").exists()
 

@@ -11,12 +11,14 @@ import psycopg
 
 from app.adapters.pg_order_columns import json_from_row, select_documents
 from app.adapters.pg_order_repository import PgOrderRepository
-from app.adapters.yoyo_migrator import DEFAULT_MIGRATIONS_DIR, YoyoMigrator
+from app.adapters.yoyo_migrator import YoyoMigrator
 from tests.serialized_orders import generated, ser
 
 ORDER_TABLES = {"orders", "deliveries", "payments", "items"}
-MIGRATION_IDS = sorted(p.stem for p in DEFAULT_MIGRATIONS_DIR.iterdir()
-                       if p.suffix in (".sql", ".py") and not p.name.endswith(".rollback.sql"))
+MIGRATIONS_DIR = Path(__file__).resolve().parents[2] / "migrations"
+MIGRATION_IDS = sorted(
+    p.stem for p in MIGRATIONS_DIR.iterdir() if p.suffix in (".sql", ".py") and not p.name.endswith(".rollback.sql")
+)
 CLI = [sys.executable, "-m", "app.entrypoints.cli"]
 
 
@@ -24,8 +26,8 @@ def order_tables(url: str) -> set[str]:
     """Which of the four order tables exist in the public schema."""
     with psycopg.connect(url) as conn:
         rows = conn.execute(
-            "SELECT table_name FROM information_schema.tables"
-            " WHERE table_schema = 'public' AND table_name = ANY(%s)", [list(ORDER_TABLES)],
+            "SELECT table_name FROM information_schema.tables WHERE table_schema = 'public' AND table_name = ANY(%s)",
+            [list(ORDER_TABLES)],
         ).fetchall()
     return {name for (name,) in rows}
 
@@ -90,13 +92,18 @@ async def test_cli_migrate_and_rollback(empty_database_url: str, tmp_path: Path)
     assert order_tables(empty_database_url) == set()
 
 
-async def test_the_child_foreign_keys_go_with_0002_and_come_back_with_its_rollback(empty_database_url: str) -> None:
+async def test_the_child_foreign_keys_go_with_0002_and_come_back_with_its_rollback(
+    empty_database_url: str,
+) -> None:
     migrator = YoyoMigrator(empty_database_url)
     migrator.apply()
     assert foreign_keys(empty_database_url) == set()
 
-    assert migrator.rollback(3) == ["0004_key_children_by_order_id", "0003_drop_content_digest",
-                                    "0002_drop_child_foreign_keys"]
+    assert migrator.rollback(3) == [
+        "0004_key_children_by_order_id",
+        "0003_drop_content_digest",
+        "0002_drop_child_foreign_keys",
+    ]
     assert foreign_keys(empty_database_url) == {"deliveries", "payments", "items"}
 
 
@@ -113,9 +120,11 @@ async def test_0003_rollback_restores_each_orders_digest_of_its_json(empty_datab
     assert migrator.rollback(2) == ["0004_key_children_by_order_id", "0003_drop_content_digest"]
 
     with psycopg.connect(empty_database_url) as conn:
-        digests = dict(conn.execute("SELECT order_uid, content_sha256 FROM orders").fetchall())
-        nullable = conn.execute("SELECT is_nullable FROM information_schema.columns"
-                                " WHERE table_name = 'orders' AND column_name = 'content_sha256'").fetchone()
+        digests: dict[str, str] = dict(conn.execute("SELECT order_uid, content_sha256 FROM orders").fetchall())
+        nullable = conn.execute(
+            "SELECT is_nullable FROM information_schema.columns"
+            " WHERE table_name = 'orders' AND column_name = 'content_sha256'"
+        ).fetchone()
     assert digests == {o.uid: hashlib.sha256(o.json).digest() for o in orders}
     assert nullable == ("NO",)
     assert migrator.apply() == ["0003_drop_content_digest", "0004_key_children_by_order_id"]

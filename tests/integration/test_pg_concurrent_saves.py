@@ -26,7 +26,7 @@ async def pool(database_url: str) -> AsyncIterator[asyncpg.Pool]:
 
 
 async def ids(pool: asyncpg.Pool) -> dict[str, int]:
-    return dict(await pool.fetch("SELECT order_uid, id FROM orders"))
+    return {row[0]: row[1] for row in await pool.fetch("SELECT order_uid, id FROM orders")}
 
 
 async def test_ids_follow_the_order_of_the_calls_not_of_the_statements(pool: asyncpg.Pool) -> None:
@@ -59,8 +59,9 @@ async def test_an_earlier_batch_that_fails_does_not_hold_up_the_next(pool: async
     repository = PgOrderRepository(pool)
     refused, fine = orders(2, seed=6), orders(3, seed=7)
     huge_track = incompressible(5_000)  # over the btree row limit
-    refused[1] = serialize(parse_order(refused[1].json.replace(
-        refused[1].order.track_number.encode(), huge_track.encode(), 1)))
+    refused[1] = serialize(
+        parse_order(refused[1].json.replace(refused[1].order.track_number.encode(), huge_track.encode(), 1))
+    )
 
     failing = asyncio.create_task(repository.save(refused))
     following = asyncio.create_task(repository.save(fine))
@@ -73,10 +74,12 @@ async def test_an_earlier_batch_that_fails_does_not_hold_up_the_next(pool: async
 
 @pytest.mark.parametrize("same_content", [True, False])
 async def test_a_uid_another_writer_commits_during_the_copy_is_read_again(
-    pool: asyncpg.Pool, database_url: str, same_content: bool,
+    pool: asyncpg.Pool,
+    database_url: str,
+    same_content: bool,
 ) -> None:
     """The other writer's rows are uncommitted when the save reads, so its COPY waits on the key, then fails."""
-    mine, = orders(1, seed=8)
+    (mine,) = orders(1, seed=8)
     theirs = mine if same_content else serialize(parse_order(mine.json.replace(b'"entry":"', b'"entry":"X', 1)))
     other_writer = await asyncpg.connect(database_url)
     try:
@@ -98,8 +101,9 @@ async def test_a_uid_another_writer_commits_during_the_copy_is_read_again(
 
 async def until_waiting_on_a_lock(pool: asyncpg.Pool) -> None:
     for _ in range(500):
-        if await pool.fetchval("SELECT count(*) FROM pg_stat_activity WHERE wait_event_type = 'Lock'"
-                                " AND datname = current_database()"):
+        if await pool.fetchval(
+            "SELECT count(*) FROM pg_stat_activity WHERE wait_event_type = 'Lock' AND datname = current_database()"
+        ):
             return
         await asyncio.sleep(0.01)
     raise AssertionError("the save never waited for the other writer's key")

@@ -13,7 +13,6 @@ from app.domain.order_factory import OrderFactory
 from tests.serialized_orders import NOW, ser
 
 
-
 @pytest.fixture
 async def repository(database_url: str) -> AsyncIterator[PgOrderRepository]:
     pool = await asyncpg.create_pool(database_url, min_size=1, max_size=2)
@@ -69,8 +68,11 @@ async def test_exact_match_filters(repository, orders, customer, track) -> None:
 
     page = await repository.list_json(100, customer_id=customer, track_number=track)
 
-    expected = [o.json for o in reversed(orders)
-                if customer in (None, o.order.customer_id) and track in (None, o.order.track_number)]
+    expected = [
+        o.json
+        for o in reversed(orders)
+        if customer in (None, o.order.customer_id) and track in (None, o.order.track_number)
+    ]
     assert [body for _, body in page] == expected
 
 
@@ -94,7 +96,7 @@ async def test_empty_store_and_cursor_below_everything(repository, orders) -> No
 
 async def test_documents_equal_what_get_json_returns(repository, orders) -> None:
     odd = copy.deepcopy(json.loads(orders[0].json))
-    odd["order_uid"], odd["delivery"]["name"] = "odd-one", "Ünïcødé \"quoted\" ✓"
+    odd["order_uid"], odd["delivery"]["name"] = "odd-one", 'Ünïcødé "quoted" ✓'
     await store_one_by_one(repository, [*orders[:5], ser(odd)])
 
     for _, body in await repository.list_json(6):

@@ -1,7 +1,7 @@
 """The service's timestamptz codec against a real PostgreSQL: the same instants as asyncpg's own."""
 
 from collections.abc import AsyncIterator
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta, timezone
 
 import asyncpg
 import pytest
@@ -10,13 +10,13 @@ from app.adapters.pg_timestamptz_codec import use_fast_timestamptz
 
 MOSCOW = timezone(timedelta(hours=3))
 INSTANTS = [
-    datetime(2021, 11, 26, 6, 22, 19, tzinfo=timezone.utc),
+    datetime(2021, 11, 26, 6, 22, 19, tzinfo=UTC),
     datetime(2021, 11, 26, 9, 22, 19, 123456, tzinfo=MOSCOW),
-    datetime(2000, 1, 1, tzinfo=timezone.utc),
-    datetime(1999, 12, 31, 23, 59, 59, 999999, tzinfo=timezone.utc),
-    datetime(1970, 1, 1, tzinfo=timezone.utc),
+    datetime(2000, 1, 1, tzinfo=UTC),
+    datetime(1999, 12, 31, 23, 59, 59, 999999, tzinfo=UTC),
+    datetime(1970, 1, 1, tzinfo=UTC),
     datetime(1, 1, 1, 3, 0, tzinfo=MOSCOW),
-    datetime(9999, 12, 31, 23, 59, 59, 999999, tzinfo=timezone.utc),
+    datetime(9999, 12, 31, 23, 59, 59, 999999, tzinfo=UTC),
 ]
 
 
@@ -36,14 +36,15 @@ async def test_every_instant_is_written_and_read_back_exactly(connections) -> No
     await fast.copy_records_to_table("t", records=list(enumerate(INSTANTS)))
     await fast.executemany("INSERT INTO t VALUES ($1, $2)", [(n + 100, at) for n, at in enumerate(INSTANTS)])
 
-    text = [r[0] for r in await fast.fetch("SELECT to_char(at AT TIME ZONE 'UTC', 'YYYY-MM-DD HH24:MI:SS.US')"
-                                           " FROM t ORDER BY n")]
+    text = [
+        r[0]
+        for r in await fast.fetch("SELECT to_char(at AT TIME ZONE 'UTC', 'YYYY-MM-DD HH24:MI:SS.US') FROM t ORDER BY n")
+    ]
     read = [r[0] for r in await fast.fetch("SELECT at FROM t ORDER BY n")]
 
-    assert text == 2 * [at.astimezone(timezone.utc).replace(tzinfo=None).isoformat(" ", "microseconds")
-                        for at in INSTANTS]
+    assert text == 2 * [at.astimezone(UTC).replace(tzinfo=None).isoformat(" ", "microseconds") for at in INSTANTS]
     assert read == 2 * INSTANTS
-    assert all(at.tzinfo is timezone.utc for at in read)  # serialized with "Z", as the API shows it
+    assert all(at.tzinfo is UTC for at in read)  # serialized with "Z", as the API shows it
 
 
 async def test_what_asyncpgs_own_codec_wrote_reads_back_the_same(connections) -> None:

@@ -14,13 +14,13 @@ import pytest
 import pytest_asyncio
 from nats.js import JetStreamContext
 
-from tests.sample_order import SAMPLE_PATH
 from app.adapters.jetstream_order_publisher import JetStreamOrderPublisher
-from app.embedded.nats_server_process import NatsServerProcess
 from app.domain.validation import InvalidOrder, parse_order
+from app.embedded.nats_server_process import NatsServerProcess
 from app.entrypoints.producer import produce
 from app.entrypoints.producer_messages import Message, file_messages, generated_messages
 from app.ports.order_publisher import PublishFailed
+from tests.sample_order import SAMPLE_PATH
 
 pytestmark = pytest.mark.asyncio
 SAMPLE = SAMPLE_PATH
@@ -135,7 +135,8 @@ async def test_resending_the_same_orders_is_reported_as_duplicates(js: JetStream
 async def test_rate_is_honoured(js: JetStreamContext) -> None:
     started = time.monotonic()
     report = await produce(
-        JetStreamOrderPublisher(js, SUBJECT), generated_messages(50, seed=4), rate=100, out=io.StringIO())
+        JetStreamOrderPublisher(js, SUBJECT), generated_messages(50, seed=4), rate=100, out=io.StringIO()
+    )
     assert time.monotonic() - started >= 0.4
     assert report.published == 50
 
@@ -185,7 +186,7 @@ async def test_file_messages(js: JetStreamContext, tmp_path: Path, monkeypatch: 
     lines = tmp_path / "many.jsonl"
     lines.write_bytes(b"\n".join(orjson.dumps(o) for o in orders[3:]) + b"\n\n{oops\n[1, 2]\n")
     garbage, empty = tmp_path / "garbage.txt", tmp_path / "empty.json"
-    garbage.write_bytes(b"not json at all\n{\"order_uid\": \"zzz\"}\n")
+    garbage.write_bytes(b'not json at all\n{"order_uid": "zzz"}\n')
     empty.write_bytes(b" \n")
     monkeypatch.setattr(sys, "stdin", io.TextIOWrapper(io.BytesIO(b'{"order_uid": 5}')))
 
@@ -197,7 +198,8 @@ async def test_file_messages(js: JetStreamContext, tmp_path: Path, monkeypatch: 
         (SAMPLE.read_bytes(), "b563feb7b2b84b6test"),
         *[(orjson.dumps(o), o["order_uid"]) for o in orders[:3]],
         *[(orjson.dumps(o), o["order_uid"]) for o in orders[3:]],
-        (b"{oops", None), (b"[1, 2]", None),
+        (b"{oops", None),
+        (b"[1, 2]", None),
         (garbage.read_bytes(), None),
         (b'{"order_uid": 5}', None),
     ]

@@ -2,14 +2,24 @@
 
 import asyncio
 import time
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 import pytest
+from dependency_injector import providers
 
+from app.domain.document import SerializedOrder
 from app.domain.ingest_loop import IngestLoop
-from app.domain.ingest_orders import BatchReport, IngestOrders
+from app.domain.ingest_orders import BatchReport
+from app.ports.order_repository import SaveOutcome
+from tests.unit.fake_container import Fakes, fake_container
 from tests.unit.fakes import (
-    FakeCache, FakeDeadLetterSink, FakeMessage, FakeMessageSource, FakeOrderRepository, wait_until,
+    FakeCache,
+    FakeDeadLetterSink,
+    FakeMessage,
+    FakeMessageSource,
+    FakeOrderRepository,
+    wait_until,
 )
 from tests.unit.sample import order_doc, to_bytes
 
@@ -25,15 +35,23 @@ class Rig:
     cache: FakeCache = field(default_factory=FakeCache)
     dead_letters: FakeDeadLetterSink = field(default_factory=FakeDeadLetterSink)
     reports: list[tuple[BatchReport, int]] = field(default_factory=list)
+    concurrent_writes: int = 1
 
     def __post_init__(self) -> None:
-        ingest = IngestOrders(self.repository, self.cache, self.dead_letters)
-        self.loop = IngestLoop(
-            self.source, ingest, self.repository, batch_size=7, fetch_timeout=FETCH_TIMEOUT,
-            on_batch=lambda report, size, seconds: self.reports.append((report, size)),
+        fakes = Fakes(repository=self.repository, source=self.source, dead_letters=self.dead_letters, cache=self.cache)
+        container = fake_container(
+            fakes,
+            ingest_batch_size=7,
+            ingest_fetch_seconds=FETCH_TIMEOUT,
+            ingest_concurrent_writes=self.concurrent_writes,
         )
+        container.after_batch.override(providers.Object(self.record))
+        self.loop: IngestLoop = container.ingest_loop()
 
-    async def stop(self, task: asyncio.Task) -> None:
+    def record(self, report: BatchReport, size: int, seconds: float) -> None:
+        self.reports.append((report, size))
+
+    async def stop(self, task: asyncio.Task[None]) -> None:
         self.loop.stop()
         await asyncio.wait_for(task, 1.0)
 
@@ -148,7 +166,7 @@ class SlowRepository(FakeOrderRepository):
         self.release = asyncio.Event()
         self.saving = 0
 
-    async def save(self, orders):
+    async def save(self, orders: Sequence[SerializedOrder]) -> dict[str, SaveOutcome]:
         self.saving += 1
         await self.release.wait()
         return await super().save(orders)
@@ -156,14 +174,15 @@ class SlowRepository(FakeOrderRepository):
 
 async def test_the_next_batch_is_fetched_while_the_previous_one_is_written_and_writes_keep_order() -> None:
     first, second, third = [message("a")], [message("b")], [message("c")]
-    rig = Rig(FakeMessageSource([first, second, third]), repository=SlowRepository())
+    repository = SlowRepository()
+    rig = Rig(FakeMessageSource([first, second, third]), repository=repository)
 
     task = asyncio.create_task(rig.loop.run())
-    await wait_until(lambda: rig.repository.saving == 1 and rig.source.fetch_calls >= 2)
+    await wait_until(lambda: repository.saving == 1 and rig.source.fetch_calls >= 2)
 
-    assert rig.repository.saving == 1, "one batch is written at a time"
+    assert repository.saving == 1, "one batch is written at a time"
     assert first[0].calls == [] and second[0].calls == []
-    rig.repository.release.set()
+    repository.release.set()
     await wait_until(lambda: third[0].calls == [("ack",)])
     await rig.stop(task)
     assert list(rig.repository.orders) == ["a", "b", "c"]
@@ -172,9 +191,7 @@ async def test_the_next_batch_is_fetched_while_the_previous_one_is_written_and_w
 async def test_with_two_concurrent_writes_a_third_batch_waits_for_one_of_them() -> None:
     batches = [[message(uid)] for uid in "abc"]
     repository = SlowRepository()
-    rig = Rig(FakeMessageSource(batches), repository=repository)
-    rig.loop = IngestLoop(rig.source, IngestOrders(repository, rig.cache, rig.dead_letters), repository,
-                          batch_size=7, fetch_timeout=FETCH_TIMEOUT, concurrent_writes=2)
+    rig = Rig(FakeMessageSource(batches), repository=repository, concurrent_writes=2)
 
     task = asyncio.create_task(rig.loop.run())
     await wait_until(lambda: repository.saving == 2 and rig.source.fetch_calls >= 3)

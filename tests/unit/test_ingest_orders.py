@@ -7,6 +7,7 @@ import orjson
 import pytest
 
 from app.domain.ingest_orders import IngestOrders, retry_delay
+from tests.unit.fake_container import Fakes, fake_container
 from tests.unit.fakes import FakeCache, FakeDeadLetterSink, FakeMessage, FakeOrderRepository
 from tests.unit.sample import order_doc, serialized, to_bytes
 
@@ -21,8 +22,10 @@ class Rig:
 
 @pytest.fixture
 def rig() -> Rig:
-    repository, cache, dead_letters = FakeOrderRepository(), FakeCache(), FakeDeadLetterSink()
-    return Rig(repository, cache, dead_letters, IngestOrders(repository, cache, dead_letters))
+    fakes = Fakes(cache=FakeCache())
+    assert fakes.cache is not None
+    ingest = fake_container(fakes).ingest()
+    return Rig(fakes.repository, fakes.cache, fakes.dead_letters, ingest)
 
 
 def message(doc: object, attempt: int = 1) -> FakeMessage:
@@ -36,6 +39,7 @@ def invalid_doc(uid: str = "broken") -> dict:
 
 
 # --- valid orders ---------------------------------------------------------
+
 
 @pytest.mark.asyncio
 async def test_valid_batch_is_stored_in_one_save_cached_and_acked(rig: Rig) -> None:
@@ -63,6 +67,7 @@ async def test_empty_batch_touches_nothing(rig: Rig) -> None:
 
 
 # --- invalid messages -----------------------------------------------------
+
 
 @pytest.mark.asyncio
 async def test_invalid_message_is_dead_lettered_then_terminated(rig: Rig) -> None:
@@ -118,6 +123,7 @@ async def test_batches_stored_together_settle_in_the_order_they_came(rig: Rig) -
 
 
 # --- redelivery and conflicts --------------------------------------------
+
 
 @pytest.mark.asyncio
 async def test_redelivered_identical_order_is_acked_as_duplicate(rig: Rig) -> None:
@@ -216,6 +222,7 @@ async def test_same_uid_twice_in_one_batch_with_different_content(rig: Rig) -> N
 
 # --- storage down ---------------------------------------------------------
 
+
 @pytest.mark.parametrize(
     ("attempt", "seconds"),
     [(0, 0.5), (1, 0.5), (2, 1.0), (3, 2.0), (6, 16.0), (7, 30.0), (100, 30.0)],
@@ -279,6 +286,7 @@ async def test_nothing_is_lost_once_storage_is_back(rig: Rig) -> None:
 
 # --- an order storage refuses ---------------------------------------------
 
+
 @pytest.mark.asyncio
 async def test_unstorable_order_is_dead_lettered_and_the_rest_of_the_batch_stored(rig: Rig) -> None:
     rig.repository.unstorable = {"poison"}
@@ -308,6 +316,7 @@ async def test_single_unstorable_order_is_dead_lettered(rig: Rig) -> None:
 
 
 # --- dead-letter stream down ----------------------------------------------
+
 
 @pytest.mark.asyncio
 async def test_invalid_message_is_naked_when_dead_letters_are_unavailable(rig: Rig) -> None:

@@ -12,8 +12,13 @@ from app.entrypoints.web import api_params as params
 from app.entrypoints.web.api_schemas import CURSOR, json_body, problem_response, ref
 
 Operation = dict[str, Any]
-LOCATION = {"Location": {"description": "Where the order is (or will be) served.", "required": True,
-                         "schema": {"type": "string", "pattern": "^/api/orders/[A-Za-z0-9_-]{1,64}$"}}}
+LOCATION = {
+    "Location": {
+        "description": "Where the order is (or will be) served.",
+        "required": True,
+        "schema": {"type": "string", "pattern": "^/api/orders/[A-Za-z0-9_-]{1,64}$"},
+    }
+}
 BAD_QUERY = problem_response("A query parameter breaks its rule; `parameter` names it.")
 STARTING = problem_response("The service is starting, or a server it needs is unreachable; retry.")
 
@@ -27,38 +32,65 @@ def _filter(name: str) -> dict[str, Any]:
     return _query(name, schema, f"Only orders whose {name} is exactly this.")
 
 
-ORDER_UID = {"name": "order_uid", "in": "path", "required": True,
-             "schema": {"type": "string", "pattern": ORDER_UID_PATTERN}}
+ORDER_UID = {
+    "name": "order_uid",
+    "in": "path",
+    "required": True,
+    "schema": {"type": "string", "pattern": ORDER_UID_PATTERN},
+}
 
 LIST_ORDERS: Operation = {
-    "operationId": "listOrders", "tags": ["orders"], "summary": "Stored orders, newest first, a page at a time",
+    "operationId": "listOrders",
+    "tags": ["orders"],
+    "summary": "Stored orders, newest first, a page at a time",
     "description": "Keyset pagination: follow next_cursor until it is null. Orders stored meanwhile never"
-                   " shift a page (they are newer, so they appear on a fresh first page).",
+    " shift a page (they are newer, so they appear on a fresh first page).",
     "parameters": [
-        _query("limit", {"type": "integer", "minimum": 1, "maximum": params.LIMIT_MAX,
-                         "default": params.LIMIT_DEFAULT}, "Orders per page."),
+        _query(
+            "limit",
+            {"type": "integer", "minimum": 1, "maximum": params.LIMIT_MAX, "default": params.LIMIT_DEFAULT},
+            "Orders per page.",
+        ),
         _query("cursor", CURSOR, "next_cursor of the previous page."),
-        _filter("customer_id"), _filter("track_number"),
+        _filter("customer_id"),
+        _filter("track_number"),
     ],
     "responses": {
         "200": {"description": "A page of orders.", "content": json_body(ref("OrderPage"))},
-        "400": BAD_QUERY, "503": STARTING,
+        "400": BAD_QUERY,
+        "503": STARTING,
     },
 }
 
 SUBMIT_ORDER: Operation = {
-    "operationId": "submitOrder", "tags": ["orders"], "summary": "Submit an order for ingestion",
+    "operationId": "submitOrder",
+    "tags": ["orders"],
+    "summary": "Submit an order for ingestion",
     "description": "Validated like an ingested message, then published to the order stream as sent"
-                   " (Nats-Msg-Id = order_uid). With wait, answers once the order is stored.",
-    "parameters": [_query("wait", {"type": "number", "minimum": 0, "maximum": params.WAIT_MAX},
-                          "Seconds to wait for the order to be stored (then 201 instead of 202).")],
-    "requestBody": {"required": True, "content": json_body(ref("Order")),
-                    "description": "An order, at most 1 MiB."},
+    " (Nats-Msg-Id = order_uid). With wait, answers once the order is stored.",
+    "parameters": [
+        _query(
+            "wait",
+            {"type": "number", "minimum": 0, "maximum": params.WAIT_MAX},
+            "Seconds to wait for the order to be stored (then 201 instead of 202).",
+        )
+    ],
+    "requestBody": {
+        "required": True,
+        "content": json_body(ref("Order")),
+        "description": "An order, at most 1 MiB.",
+    },
     "responses": {
-        "201": {"description": "Stored (only with wait): the order as GET /api/orders/{order_uid} serves it.",
-                "headers": LOCATION, "content": json_body(ref("Order"))},
-        "202": {"description": "Accepted into the stream; it is stored shortly.",
-                "headers": LOCATION, "content": json_body(ref("Accepted"))},
+        "201": {
+            "description": "Stored (only with wait): the order as GET /api/orders/{order_uid} serves it.",
+            "headers": LOCATION,
+            "content": json_body(ref("Order")),
+        },
+        "202": {
+            "description": "Accepted into the stream; it is stored shortly.",
+            "headers": LOCATION,
+            "content": json_body(ref("Accepted")),
+        },
         "400": BAD_QUERY,
         "409": problem_response("An order with this order_uid is stored with different content."),
         "413": problem_response("The body is larger than 1 MiB."),
@@ -69,7 +101,9 @@ SUBMIT_ORDER: Operation = {
 }
 
 GET_ORDER: Operation = {
-    "operationId": "getOrder", "tags": ["orders"], "summary": "One order by its order_uid",
+    "operationId": "getOrder",
+    "tags": ["orders"],
+    "summary": "One order by its order_uid",
     "parameters": [ORDER_UID],
     "responses": {
         "200": {"description": "The order.", "content": json_body(ref("Order"))},
@@ -84,25 +118,43 @@ OPERATIONS: dict[tuple[str, str], Operation] = {
     ("POST", "/api/orders"): SUBMIT_ORDER,
     ("GET", "/api/orders/{order_uid}"): GET_ORDER,
     ("GET", "/healthz"): {
-        "operationId": "liveness", "tags": ["probes"], "summary": "Liveness: the process answers",
+        "operationId": "liveness",
+        "tags": ["probes"],
+        "summary": "Liveness: the process answers",
         "responses": {"200": {"description": "Alive.", "content": json_body(ref("Liveness"))}},
     },
     ("GET", "/readyz"): {
-        "operationId": "readiness", "tags": ["probes"], "summary": "Readiness: every part is up",
-        "responses": {"200": {"description": "Ready.", "content": json_body(ref("Readiness"))},
-                      "503": problem_response("Not ready; `checks` tells which part fails.", "NotReady")},
+        "operationId": "readiness",
+        "tags": ["probes"],
+        "summary": "Readiness: every part is up",
+        "responses": {
+            "200": {"description": "Ready.", "content": json_body(ref("Readiness"))},
+            "503": problem_response("Not ready; `checks` tells which part fails.", "NotReady"),
+        },
     },
     ("GET", "/metrics"): {
-        "operationId": "metrics", "tags": ["probes"], "summary": "Prometheus metrics",
-        "responses": {"200": {"description": "Prometheus text exposition format.",
-                              "content": {"text/plain": {"schema": {"type": "string"}}}}},
+        "operationId": "metrics",
+        "tags": ["probes"],
+        "summary": "Prometheus metrics",
+        "responses": {
+            "200": {
+                "description": "Prometheus text exposition format.",
+                "content": {"text/plain": {"schema": {"type": "string"}}},
+            }
+        },
     },
     ("GET", "/api/openapi.json"): {
-        "operationId": "openapi", "tags": ["docs"], "summary": "This OpenAPI document",
+        "operationId": "openapi",
+        "tags": ["docs"],
+        "summary": "This OpenAPI document",
         "responses": {"200": {"description": "OpenAPI 3.1.", "content": json_body({"type": "object"})}},
     },
     ("GET", "/api/docs"): {
-        "operationId": "apiDocs", "tags": ["docs"], "summary": "Swagger UI for this document",
-        "responses": {"200": {"description": "An HTML page.", "content": {"text/html": {"schema": {"type": "string"}}}}},
+        "operationId": "apiDocs",
+        "tags": ["docs"],
+        "summary": "Swagger UI for this document",
+        "responses": {
+            "200": {"description": "An HTML page.", "content": {"text/html": {"schema": {"type": "string"}}}}
+        },
     },
 }

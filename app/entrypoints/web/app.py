@@ -1,61 +1,57 @@
-"""The aiohttp application: routes, error handling and the service lifecycle."""
+"""The aiohttp application: every route, over the collaborators the container built."""
 
-import asyncio
-import contextlib
-from collections.abc import AsyncIterator
+from dataclasses import dataclass
+from typing import Any
 
 from aiohttp import web
 
+from app.domain.order_lookup import ListOrders, OrderLookup
+from app.domain.submit_order import SubmitOrder
 from app.entrypoints.service import OrderService
-from app.entrypoints.web import health, metrics, order_api
-from app.entrypoints.web import live_events, pages
-from app.entrypoints.web import openapi, swagger
-from app.entrypoints.web.app_keys import SERVICE
-from app.entrypoints.web.problems import answering_problems, no_route
-from app.entrypoints.web.request_timing import timed
-from app.entrypoints.web.security_headers import with_security_headers
+from app.entrypoints.service_stats import ServiceStats
+from app.entrypoints.web import health, live_events, openapi, order_api, pages, swagger
+from app.entrypoints.web.problems import no_route
+from app.entrypoints.web.routing import Routes
+from app.ports.metrics import ServiceMetrics
+from app.ports.order_cache import OrderCache
+from app.ports.order_feed import OrderFeed
 
 MAX_BODY_BYTES = 1024 * 1024
+# What every runner of the app passes to aiohttp. No access log: requests are timed by their
+# handlers (``routing.py``), and a log line each would cost more than the cached lookup itself.
+SERVER_OPTIONS: dict[str, Any] = {"access_log": None}
 
 
-async def _service_lifecycle(app: web.Application) -> AsyncIterator[None]:
-    """Start the service in the background (so probes answer at once); stop it on cleanup."""
-    service = app[SERVICE]
-    starting = asyncio.create_task(service.start(), name="service-start")
-    yield
-    if not starting.done():
-        starting.cancel()
-        with contextlib.suppress(asyncio.CancelledError):
-            await starting
-    await service.stop()
+@dataclass(frozen=True)
+class WebParts:
+    """What the web app's handlers use."""
+
+    service: OrderService
+    lookup: OrderLookup
+    list_orders: ListOrders
+    submit: SubmitOrder
+    cache: OrderCache
+    feed: OrderFeed
+    metrics: ServiceMetrics
+    stats: ServiceStats
 
 
-def create_app(service: OrderService) -> web.Application:
+def create_web_app(parts: WebParts) -> web.Application:
     app = web.Application(client_max_size=MAX_BODY_BYTES)
-    app[SERVICE] = service
-    app.cleanup_ctx.append(_service_lifecycle)
-    health.add_routes(app)
-    order_api.add_routes(app)
-    openapi.add_routes(app)
-    swagger.add_routes(app)
-    metrics.add_routes(app)
-    pages.setup(app)
-    live_events.add_routes(app)
-    _finish_routes(app)
+    routes = Routes(app, parts.metrics.http, parts.service.is_ready)
+    health.add_routes(routes, parts.service, parts.cache, parts.metrics)
+    order_api.add_routes(
+        routes,
+        lookup=parts.lookup,
+        list_orders=parts.list_orders,
+        submit=parts.submit,
+        cache=parts.cache,
+        timings=parts.metrics.http,
+    )
+    openapi.add_routes(routes)
+    swagger.add_routes(routes)
+    page_handlers = pages.Pages(parts.lookup, parts.list_orders, parts.stats, parts.cache, parts.service.is_ready)
+    pages.add_routes(routes, page_handlers)
+    live_events.add_routes(routes, live_events.LiveEvents(parts.feed, page_handlers.counters))
+    routes.add("*", "/{path:(?s:.*)}", no_route, name="no-route")  # last; (?s): newlines too
     return app
-
-
-def _finish_routes(app: web.Application) -> None:
-    """Last: a catch-all route for unknown paths and methods, then wrap every handler
-    (but the hot path's) so its errors become problems, its responses get the security
-    headers and its requests are timed. This is what middlewares would do, without
-    their cost per request."""
-    app.router.add_route("*", "/{path:(?s:.*)}", no_route, name="no-route")  # (?s): newlines too
-    timings = app[SERVICE].metrics.http_timings
-    for route in app.router.routes():
-        handler = route.handler
-        if not getattr(handler, "complete_responses", False) and not isinstance(handler, type):
-            method = None if route.method == "*" else route.method
-            handler = with_security_headers(answering_problems(handler))
-            # aiohttp has no public way to wrap a registered handler; its route keeps it here.
-            route._handler = timed(handler, timings, route.resource.canonical, method)  # type: ignore[attr-defined]

@@ -1,25 +1,31 @@
-"""Liveness (``/healthz``) and readiness (``/readyz``) probes."""
+"""Liveness (``/healthz``), readiness (``/readyz``) and the metrics (``/metrics``)."""
 
 from aiohttp import web
 
-from app.entrypoints.web.app_keys import SERVICE
+from app.entrypoints.service import OrderService
 from app.entrypoints.web.problems import problem
+from app.entrypoints.web.routing import Routes
+from app.ports.metrics import ServiceMetrics
+from app.ports.order_cache import OrderCache
 
 
 async def healthz(request: web.Request) -> web.Response:
     return web.json_response({"status": "alive"})
 
 
-async def readyz(request: web.Request) -> web.Response:
-    service = request.app[SERVICE]
-    parts = await service.readiness()
-    cached = len(service.cache)
-    failing = sorted(name for name, ok in parts.items() if not ok)
-    if failing:
-        return problem(503, "Not ready", "failing: " + ", ".join(failing), checks=parts, cached_orders=cached)
-    return web.json_response({"status": "ready", "checks": parts, "cached_orders": cached})
+def add_routes(routes: Routes, service: OrderService, cache: OrderCache, metrics: ServiceMetrics) -> None:
+    async def readyz(request: web.Request) -> web.Response:
+        parts = await service.readiness()
+        cached = len(cache)
+        failing = sorted(name for name, ok in parts.items() if not ok)
+        if failing:
+            return problem(503, "Not ready", "failing: " + ", ".join(failing), checks=parts, cached_orders=cached)
+        return web.json_response({"status": "ready", "checks": parts, "cached_orders": cached})
 
+    async def prometheus(request: web.Request) -> web.Response:
+        body, content_type = metrics.exposition()
+        return web.Response(body=body, headers={"Content-Type": content_type})
 
-def add_routes(app: web.Application) -> None:
-    app.router.add_get("/healthz", healthz)
-    app.router.add_get("/readyz", readyz)
+    routes.add("GET", "/healthz", healthz, name="healthz")
+    routes.add("GET", "/readyz", readyz, name="readyz")
+    routes.add("GET", "/metrics", prometheus, name="metrics")

@@ -9,67 +9,72 @@ pages do not hold the server up.
 """
 
 import asyncio
+import contextlib
+from collections.abc import Callable
 from typing import Any
 
 import orjson
 from aiohttp import web
 from aiohttp_sse import EventSourceResponse, sse_response
 
-from app.entrypoints.service import OrderService
-from app.entrypoints.web.app_keys import SERVICE
-from app.entrypoints.web.pages import counters
+from app.entrypoints.web.routing import Routes
+from app.ports.order_feed import FeedEvent, OrderFeed
 
 STATS_EVERY = 2.0
 RETRY_MS = 3000
-_CLOSE: Any = None  # put in a listener's queue: the stream ends
-STREAMS = web.AppKey("live_streams", set)
+Counters = Callable[[], dict[str, Any]]
 
 
-async def _send_stats(stream: EventSourceResponse, service: OrderService, retry: int | None = None) -> None:
-    await stream.send(orjson.dumps(counters(service)).decode(), event="stats", retry=retry)
+_CLOSE: FeedEvent = {}  # put in a listener's queue (compared by identity): the stream ends
 
 
-async def _relay(queue: asyncio.Queue, stream: EventSourceResponse, service: OrderService) -> None:
-    loop = asyncio.get_running_loop()
-    await _send_stats(stream, service, retry=RETRY_MS)
-    next_stats = loop.time() + STATS_EVERY
-    while True:
-        try:
-            async with asyncio.timeout_at(next_stats):
-                summary = await queue.get()
-        except TimeoutError:
-            await _send_stats(stream, service)
-            next_stats = loop.time() + STATS_EVERY
-            continue
-        if summary is _CLOSE:
-            return
-        await stream.send(orjson.dumps(summary).decode(), event="order")
+class LiveEvents:
+    """The ``/events`` handler and the streams it keeps open."""
+
+    def __init__(self, feed: OrderFeed, counters: Counters) -> None:
+        self._feed = feed
+        self._counters = counters
+        self._queues: set[asyncio.Queue[FeedEvent]] = set()
+
+    async def handle(self, request: web.Request) -> web.StreamResponse:
+        async with self._feed.listen() as queue:
+            self._queues.add(queue)
+            try:
+                async with sse_response(request) as stream:
+                    # ConnectionResetError, TimeoutError: the page went away (or stalled)
+                    with contextlib.suppress(ConnectionResetError, TimeoutError):
+                        await self._relay(queue, stream)
+            finally:
+                self._queues.discard(queue)
+        return stream
+
+    async def close_all(self, app: web.Application) -> None:
+        """On shutdown: end every stream."""
+        for queue in self._queues:
+            if queue.full():
+                queue.get_nowait()
+            queue.put_nowait(_CLOSE)
+
+    async def _send_stats(self, stream: EventSourceResponse, retry: int | None = None) -> None:
+        await stream.send(orjson.dumps(self._counters()).decode(), event="stats", retry=retry)
+
+    async def _relay(self, queue: asyncio.Queue[FeedEvent], stream: EventSourceResponse) -> None:
+        loop = asyncio.get_running_loop()
+        await self._send_stats(stream, retry=RETRY_MS)
+        next_stats = loop.time() + STATS_EVERY
+        while True:
+            try:
+                async with asyncio.timeout_at(next_stats):
+                    event = await queue.get()
+            except TimeoutError:
+                await self._send_stats(stream)
+                next_stats = loop.time() + STATS_EVERY
+                continue
+            if event is _CLOSE:
+                return
+            await stream.send(orjson.dumps(event).decode(), event="order")
 
 
-async def events(request: web.Request) -> web.StreamResponse:
-    service = request.app[SERVICE]
-    streams: set[asyncio.Queue] = request.app[STREAMS]
-    async with service.feed.listen() as queue:
-        streams.add(queue)
-        try:
-            async with sse_response(request) as stream:
-                try:
-                    await _relay(queue, stream, service)
-                except (ConnectionResetError, TimeoutError):
-                    pass  # the page went away (or stalled); nothing to tell it
-        finally:
-            streams.discard(queue)
-    return stream
-
-
-async def _close_streams(app: web.Application) -> None:
-    for queue in list(app[STREAMS]):
-        if queue.full():
-            queue.get_nowait()
-        queue.put_nowait(_CLOSE)
-
-
-def add_routes(app: web.Application) -> None:
-    app[STREAMS] = set()
-    app.on_shutdown.append(_close_streams)
-    app.router.add_get("/events", events, name="events")
+def add_routes(routes: Routes, events: LiveEvents) -> None:
+    routes.app.on_shutdown.append(events.close_all)
+    routes.add("GET", "/events", events.handle, name="events")

@@ -15,10 +15,10 @@ from aiohttp import web
 
 from app.entrypoints.web import swagger
 from app.entrypoints.web.api_operations import OPERATIONS
-from app.entrypoints.web.api_page_operations import PAGE_OPERATIONS, fallback, static_operation
+from app.entrypoints.web.api_page_operations import PAGE_OPERATIONS, fallback
 from app.entrypoints.web.api_schemas import components
+from app.entrypoints.web.routing import Routes
 
-OPENAPI_CACHE = web.AppKey("openapi_cache", dict)
 IMPLICIT_METHODS = {"HEAD", "OPTIONS", "*"}  # aiohttp adds HEAD to every GET; "*" is not a method
 TAGS = [
     {"name": "orders", "description": "The order API other systems integrate with."},
@@ -36,35 +36,33 @@ def _version() -> str:
         return "0.0.0"
 
 
-def _routes(app: web.Application) -> list[tuple[str, str, Any]]:
-    """(method, OpenAPI path, static prefix or None) for every route of the router."""
-    found = []
-    for resource in app.router.resources():
-        info = resource.get_info()
-        prefix = info.get("prefix") if isinstance(resource, web.StaticResource) else None
-        path = f"{prefix}/{{filename}}" if prefix else resource.canonical
-        for route in resource:
-            if route.method not in IMPLICIT_METHODS:
-                found.append((route.method, path, prefix))
-    return found
+def _routes(app: web.Application) -> list[tuple[str, str]]:
+    """(method, OpenAPI path) for every route of the router."""
+    return [
+        (route.method, resource.canonical)
+        for resource in app.router.resources()
+        for route in resource
+        if route.method not in IMPLICIT_METHODS
+    ]
 
 
 def build(app: web.Application) -> dict[str, Any]:
-    known = {**OPERATIONS, **PAGE_OPERATIONS,
-             ("GET", swagger.STATIC + "/{filename}"): swagger.static_operation()}
+    known = {
+        **OPERATIONS,
+        **PAGE_OPERATIONS,
+        ("GET", swagger.STATIC + "/{filename}"): swagger.static_operation(),
+    }
     paths: dict[str, dict[str, Any]] = {}
-    for method, path, prefix in _routes(app):
-        operation = known.get((method, path))
-        if operation is None:
-            operation = static_operation(prefix) if prefix else fallback(method, path)
+    for method, path in _routes(app):
+        operation = known.get((method, path)) or fallback(method, path)
         paths.setdefault(path, {})[method.lower()] = copy.deepcopy(operation)
     return {
         "openapi": "3.1.0",
         "info": {
             "title": "Order service",
             "version": _version(),
-            "description": "Orders from NATS JetStream, stored in PostgreSQL, cached in memory, served as JSON."
-                           " Every error is an RFC 9457 problem (application/problem+json).",
+            "description": "Orders from NATS JetStream, stored in PostgreSQL, cached in memory,"
+            " served as JSON. Every error is an RFC 9457 problem (application/problem+json).",
         },
         "servers": [{"url": "/"}],
         "tags": TAGS,
@@ -73,14 +71,12 @@ def build(app: web.Application) -> dict[str, Any]:
     }
 
 
-async def openapi_json(request: web.Request) -> web.Response:
-    cache = request.app[OPENAPI_CACHE]
-    body = cache.get("body")
-    if body is None:
-        body = cache["body"] = orjson.dumps(build(request.app))
-    return web.Response(body=body, content_type="application/json")
+def add_routes(routes: Routes) -> None:
+    document: list[bytes] = []  # built at the first request, when the router is complete
 
+    async def openapi_json(request: web.Request) -> web.Response:
+        if not document:
+            document.append(orjson.dumps(build(request.app)))
+        return web.Response(body=document[0], content_type="application/json")
 
-def add_routes(app: web.Application) -> None:
-    app[OPENAPI_CACHE] = {}
-    app.router.add_get("/api/openapi.json", openapi_json, name="api-openapi")
+    routes.add("GET", "/api/openapi.json", openapi_json, name="api-openapi")

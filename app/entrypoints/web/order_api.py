@@ -1,9 +1,10 @@
-"""JSON API for orders: ``GET /api/orders/{order_uid}``, and the routes of the whole order API.
+"""``GET /api/orders/{order_uid}``, and the routes of the whole order API.
 
-The cached path is a dict lookup, a recorded hit and a response built from
-ready bytes, timed inline (no wrapper, see ``request_timing.py``); anything
-else validates the uid and reads through to the database. The listing and the
-submission live in ``api_listing.py`` and ``api_submit.py``.
+A cached order is answered by the hot handler alone: a dict lookup, a
+recorded hit and a response built from ready bytes, timed inline, without the
+wrappers of ``routing.py`` (``docs/performance.md``). Anything else (not
+cached, malformed, or before the service is ready) goes to the read-through
+handler, which is wrapped and gated like every other route.
 """
 
 import re
@@ -14,37 +15,32 @@ from aiohttp import web
 from aiohttp.typedefs import Handler
 
 from app.domain.model import ORDER_UID_PATTERN
-from app.entrypoints.service import OrderService
-from app.entrypoints.web.api_listing import list_orders
-from app.entrypoints.web.api_submit import submit_order
-from app.entrypoints.web.app_keys import SERVICE
-from app.entrypoints.web.problems import complete_responses, problem
-from app.entrypoints.web.security_headers import API_JSON_HEADERS, add_security_headers
+from app.domain.order_lookup import ListOrders, OrderLookup
+from app.domain.submit_order import SubmitOrder
+from app.entrypoints.web import api_listing, api_submit
+from app.entrypoints.web.problems import problem
+from app.entrypoints.web.routing import Routes, not_ready_problem
+from app.entrypoints.web.security_headers import API_JSON_HEADERS
+from app.ports.metrics import HttpTimings
+from app.ports.order_cache import OrderCache
 from app.ports.order_repository import StorageUnavailable
 
 VALID_UID = re.compile(ORDER_UID_PATTERN)
 ORDER_ROUTE = "/api/orders/{order_uid}"
 
 
-def order_handler(service: OrderService, method: str) -> Handler:
-    """``method /api/orders/{order_uid}`` for this service: a closure over what it uses, so a
-    cached hit costs no ``request.app[...]`` and no Python call (the cache's ``peek`` and
-    ``record_hit`` are C calls, see ``memory_order_cache.py``)."""
-    timings = service.metrics.http_timings
+def cached_order_handler(cache: OrderCache, timings: HttpTimings, method: str, read_through: Handler) -> Handler:
+    """``method /api/orders/{order_uid}``: cached orders here, the rest by ``read_through``."""
     found, buckets = timings.series(ORDER_ROUTE, method, 200), timings.buckets
     fastest = buckets[0]  # where cached hits land: checked before bisecting
-    peek, record_hit = service.cache.peek, service.cache.record_hit
+    peek, record_hit = cache.peek, cache.record_hit
 
-    @complete_responses
-    async def get_order(request: web.Request) -> web.Response:
+    async def get_order(request: web.Request) -> web.StreamResponse:
         started = perf_counter()
         order_uid = request.match_info["order_uid"]
         body = peek(order_uid)
-        if body is None:  # not cached, not valid or not ready: the counted, checked way
-            response = await _read_through(service, order_uid)
-            add_security_headers(response)
-            timings.observe(ORDER_ROUTE, method, response.status, perf_counter() - started)
-            return response
+        if body is None:
+            return await read_through(request)
         record_hit(order_uid)
         response = web.Response(body=body, headers=API_JSON_HEADERS)
         elapsed = perf_counter() - started
@@ -55,28 +51,41 @@ def order_handler(service: OrderService, method: str) -> Handler:
     return get_order
 
 
-async def _read_through(service: OrderService, order_uid: str) -> web.Response:
-    if not VALID_UID.fullmatch(order_uid):
-        return problem(400, "Malformed order_uid",
-                       "order_uid is 1 to 64 characters of A-Z, a-z, 0-9, '_' and '-'", order_uid=order_uid)
-    if service.lookup is None:
-        return problem(503, "Starting", "the service is not ready yet")
-    try:
-        body = await service.lookup(order_uid)  # counts the miss, reads through
-    except StorageUnavailable:
-        return problem(503, "Storage unavailable", "the order database cannot be reached; retry")
-    if body is None:
-        return problem(404, "Order not found", f"no order with order_uid {order_uid!r}", order_uid=order_uid)
-    return web.Response(body=body, content_type="application/json")
+def read_through_handler(lookup: OrderLookup) -> Handler:
+    async def read_order(request: web.Request) -> web.Response:
+        order_uid = request.match_info["order_uid"]
+        if not VALID_UID.fullmatch(order_uid):
+            return problem(
+                400,
+                "Malformed order_uid",
+                "order_uid is 1 to 64 characters of A-Z, a-z, 0-9, '_' and '-'",
+                order_uid=order_uid,
+            )
+        try:
+            body = await lookup(order_uid)  # counts the miss, reads through
+        except StorageUnavailable:
+            return problem(503, "Storage unavailable", "the order database cannot be reached; retry")
+        if body is None:
+            return problem(404, "Order not found", f"no order with order_uid {order_uid!r}", order_uid=order_uid)
+        return web.Response(body=body, content_type="application/json")
+
+    return read_order
 
 
-def add_routes(app: web.Application) -> None:
+def add_routes(
+    routes: Routes,
+    *,
+    lookup: OrderLookup,
+    list_orders: ListOrders,
+    submit: SubmitOrder,
+    cache: OrderCache,
+    timings: HttpTimings,
+) -> None:
     # The hot route first: aiohttp tries the routes under a path prefix in the order they were added.
-    service = app[SERVICE]
-    order = app.router.add_resource(ORDER_ROUTE, name="api-order")
+    order = routes.app.router.add_resource(ORDER_ROUTE, name="api-order")
     for method in ("GET", "HEAD"):
-        order.add_route(method, order_handler(service, method))
-    orders = app.router.add_resource("/api/orders", name="api-orders")
-    orders.add_route("HEAD", list_orders)
-    orders.add_route("GET", list_orders)
-    orders.add_route("POST", submit_order)
+        read_through = routes.wrap(method, ORDER_ROUTE, read_through_handler(lookup), gated=not_ready_problem)
+        order.add_route(method, cached_order_handler(cache, timings, method, read_through))
+    listing = api_listing.handler(list_orders)
+    routes.add("GET", "/api/orders", listing, name="api-orders", gated=not_ready_problem)
+    routes.add("POST", "/api/orders", api_submit.handler(submit), name="api-orders", gated=not_ready_problem)

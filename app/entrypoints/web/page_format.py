@@ -5,7 +5,8 @@ Money is shown in whole units of its currency with thousands separators
 returns plain text, so autoescaping still applies to what it returns.
 """
 
-from datetime import datetime, timezone
+from collections.abc import Callable
+from datetime import UTC, datetime
 from typing import Any
 
 DASH = "—"
@@ -32,7 +33,7 @@ def percent(ratio: float | None, digits: int = 1) -> str:
 
 def _from_unix(seconds: int) -> datetime | None:
     try:
-        return datetime.fromtimestamp(seconds, timezone.utc)
+        return datetime.fromtimestamp(seconds, UTC)
     except (OverflowError, OSError, ValueError):
         return None
 
@@ -42,12 +43,12 @@ def _from_iso(text: str) -> datetime | None:
         parsed = datetime.fromisoformat(text)
     except (TypeError, ValueError):
         return None
-    return parsed.astimezone(timezone.utc) if parsed.tzinfo else parsed.replace(tzinfo=timezone.utc)
+    return parsed.astimezone(UTC) if parsed.tzinfo else parsed.replace(tzinfo=UTC)
 
 
 def _moment(value: Any) -> datetime | None:
     if isinstance(value, datetime):
-        return value.astimezone(timezone.utc)
+        return value.astimezone(UTC)
     if isinstance(value, int) and not isinstance(value, bool):
         return _from_unix(value)
     if isinstance(value, str):
@@ -67,4 +68,10 @@ def iso(value: Any) -> str:
     return "" if moment is None else moment.strftime(_ISO)
 
 
-FILTERS = {"count": count, "money": money, "percent": percent, "when": when, "iso": iso}
+FILTERS: dict[str, Callable[..., str]] = {
+    "count": count,
+    "money": money,
+    "percent": percent,
+    "when": when,
+    "iso": iso,
+}

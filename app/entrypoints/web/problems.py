@@ -1,13 +1,5 @@
-"""RFC 9457 problem details: every error the web app returns is one of these.
+"""RFC 9457 problem details: every error the web app returns is one of these."""
 
-No middleware: it would wrap the cached-lookup hot path too (about 3 µs a
-request). Instead a catch-all route (``no_route``) answers unknown paths and
-methods, and ``app.py`` wraps every handler but the ``@complete_responses``
-ones in ``answering_problems``, so aiohttp's HTTP errors and crashes become
-problems as well.
-"""
-
-import errno
 import functools
 import logging
 from typing import Any
@@ -38,14 +30,9 @@ def from_http_error(error: web.HTTPException) -> web.Response:
     return response
 
 
-def complete_responses(handler: Handler) -> Handler:
-    """Mark a handler left unwrapped: it answers its errors as problems, sets the
-    security headers, times itself and never raises (the cached-lookup hot path)."""
-    handler.complete_responses = True  # type: ignore[attr-defined]
-    return handler
-
-
 def answering_problems(handler: Handler) -> Handler:
+    """The handler, with aiohttp's HTTP errors and any crash answered as problems."""
+
     @functools.wraps(handler)
     async def wrapped(request: web.Request) -> web.StreamResponse:
         try:
@@ -54,12 +41,10 @@ def answering_problems(handler: Handler) -> Handler:
             if error.status < 400:
                 raise  # redirects are answers, not errors
             return from_http_error(error)
-        except Exception as error:
-            if isinstance(error, OSError) and error.errno == errno.ENAMETOOLONG:
-                # aiohttp's static route lets stat() raise it; no file can have such a name
-                return problem(404, "Not Found", "no file has a name that long")
+        except Exception:
             log.exception("unhandled error on %s %s", request.method, request.path)
             return problem(500, "Internal Server Error", "the error was logged")
+
     return wrapped
 
 

@@ -1,21 +1,18 @@
 """Security headers on every response: a strict CSP and friends.
 
-Neither a middleware (15-30% of cached-lookup throughput, measured with wrk)
-nor an ``on_response_prepare`` signal (about 2.6 µs a request, ~5%): every
-handler but the hot one is wrapped (see ``app.py``), and the hot one builds
-its response from ``API_JSON_HEADERS`` itself: one prebuilt multidict with
-``istr`` names that already holds the Content-Type, which aiohttp copies as is
-(4-5% of a cached lookup in two paired wrk A/B runs, next to ``content_type=``
-plus a copy of the security set).
+Handlers are wrapped (``routing.py``) rather than served through a middleware
+or an ``on_response_prepare`` signal, which would cost every request, the
+cached lookup's included; that one builds its response from
+``API_JSON_HEADERS`` itself, a prebuilt multidict aiohttp copies as it is
+(``docs/performance.md``).
 
 JSON (the API, problem details) is never a document a browser runs, so it gets
 the short set OWASP's REST Security Cheat Sheet gives for API responses: no
-framing (here with a CSP that allows nothing at all) and ``nosniff``. Not
-``Referrer-Policy``: it governs the requests a document makes, and JSON makes
-none (it also cost 1% of a cached lookup, measured with callgrind, since
-aiohttp writes headers out character by character). Pages and files get the
-full set. A response that sets its own ``Content-Security-Policy`` (say, a page
-that needs a looser one) keeps it; the other headers are always the same.
+framing (here with a CSP that allows nothing at all) and ``nosniff``.
+``Referrer-Policy`` governs the requests a document makes, and JSON makes none.
+Pages and files get the full set. A response that sets its own
+``Content-Security-Policy`` (say, a page that needs a looser one) keeps it; the
+other headers are always the same.
 """
 
 import functools
@@ -25,28 +22,34 @@ from aiohttp.typedefs import Handler
 from multidict import CIMultiDict, istr
 
 CSP = istr("Content-Security-Policy")
-CONTENT_SECURITY_POLICY = "; ".join((
-    "default-src 'self'",
-    "script-src 'self'",
-    "style-src 'self'",
-    "img-src 'self' data:",
-    "connect-src 'self'",
-    "frame-ancestors 'none'",
-    "base-uri 'none'",
-    "form-action 'self'",
-))
-_OTHER_HEADERS = CIMultiDict({
-    "X-Content-Type-Options": "nosniff",
-    "Referrer-Policy": "no-referrer",
-    "X-Frame-Options": "DENY",
-    "Permissions-Policy": "camera=(), microphone=(), geolocation=(), payment=(), usb=()",
-})
+CONTENT_SECURITY_POLICY = "; ".join(
+    (
+        "default-src 'self'",
+        "script-src 'self'",
+        "style-src 'self'",
+        "img-src 'self' data:",
+        "connect-src 'self'",
+        "frame-ancestors 'none'",
+        "base-uri 'none'",
+        "form-action 'self'",
+    )
+)
+_OTHER_HEADERS = CIMultiDict(
+    {
+        "X-Content-Type-Options": "nosniff",
+        "Referrer-Policy": "no-referrer",
+        "X-Frame-Options": "DENY",
+        "Permissions-Policy": "camera=(), microphone=(), geolocation=(), payment=(), usb=()",
+    }
+)
 _ALL_HEADERS = CIMultiDict(_OTHER_HEADERS, **{CSP: CONTENT_SECURITY_POLICY})
 API_CONTENT_SECURITY_POLICY = "default-src 'none'; frame-ancestors 'none'"
-API_SECURITY_HEADERS = CIMultiDict({  # for JSON, and for handlers that build JSON responses whole
-    CSP: API_CONTENT_SECURITY_POLICY,
-    hdrs.X_CONTENT_TYPE_OPTIONS: "nosniff",
-})
+API_SECURITY_HEADERS = CIMultiDict(
+    {  # for JSON, and for handlers that build JSON responses whole
+        CSP: API_CONTENT_SECURITY_POLICY,
+        hdrs.X_CONTENT_TYPE_OPTIONS: "nosniff",
+    }
+)
 API_JSON_HEADERS = CIMultiDict([(hdrs.CONTENT_TYPE, "application/json"), *API_SECURITY_HEADERS.items()])
 """Every header of a JSON response but its length: what the hot lookup hands ``web.Response``."""
 
@@ -64,6 +67,7 @@ def add_security_headers(response: web.StreamResponse) -> None:
 
 def with_security_headers(handler: Handler) -> Handler:
     """The handler's responses (and redirects) leave with the security headers."""
+
     @functools.wraps(handler)
     async def wrapped(request: web.Request) -> web.StreamResponse:
         try:
@@ -73,4 +77,5 @@ def with_security_headers(handler: Handler) -> Handler:
             raise
         add_security_headers(response)
         return response
+
     return wrapped
