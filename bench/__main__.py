@@ -6,6 +6,7 @@ and exits 1 when a target is missed. See bench/README.md.
 
 import argparse
 import asyncio
+import contextlib
 import signal
 import sys
 import tempfile
@@ -21,7 +22,7 @@ from bench import lookup_phases, storage_phases
 from bench.infra import fresh_database, new_tag, servers, service_env
 from bench.profile import Profiler
 from bench.report import DOC, STEAL_WARNING, OtherLoad, Row, machine, table, write_doc
-from bench.run import Run
+from bench.run import Run, required
 from bench.wrk import ensure_wrk
 
 
@@ -29,10 +30,17 @@ def _arguments() -> argparse.Namespace:
     parser = argparse.ArgumentParser(prog="python -m bench", description=__doc__.splitlines()[0])
     parser.add_argument("--orders", type=int, default=100_000, help="orders to ingest and warm (100000)")
     parser.add_argument("--lookups", type=int, default=10_000, help="distinct uids wrk asks for (10000)")
-    parser.add_argument("--only", choices=("ingest", "storage"), help="stop after ingest (or ingest and"
-                        " warm-up): quicker runs while working on them; the doc is left alone")
-    parser.add_argument("--profile", type=Path, metavar="DIR",
-                        help="record py-spy profiles of each phase into DIR (does not rewrite the doc)")
+    parser.add_argument(
+        "--only",
+        choices=("ingest", "storage"),
+        help="stop after ingest (or ingest and warm-up): quicker runs while working on them; the doc is left alone",
+    )
+    parser.add_argument(
+        "--profile",
+        type=Path,
+        metavar="DIR",
+        help="record py-spy profiles of each phase into DIR (does not rewrite the doc)",
+    )
     return parser.parse_args()
 
 
@@ -41,25 +49,25 @@ def _settings(nats_url: str, database_url: str) -> tuple[Settings, dict[str, str
     defaults = Settings(_env_file=None)
     env = service_env(nats_url, database_url, new_tag())
     env |= {"DB_POOL_SIZE": str(defaults.db_pool_size), "INGEST_BATCH_SIZE": str(defaults.ingest_batch_size)}
-    return Settings(_env_file=None, **{k.lower(): v for k, v in env.items()}), env
+    return Settings.model_validate({k.lower(): v for k, v in env.items()}), env
 
 
 async def _drop_streams(settings: Settings) -> None:
-    nc = await nats.connect(settings.nats_url, name="bench-cleanup")
+    nc = await nats.connect(required(settings.nats_url), name="bench-cleanup")
     try:
         js = nc.jetstream()
         for stream in (settings.orders_stream, settings.dlq_stream):
-            try:
+            with contextlib.suppress(NotFoundError):
                 await js.delete_stream(stream)
-            except NotFoundError:
-                pass
     finally:
         await nc.close()
 
 
 async def _bench(args: argparse.Namespace, work_dir: Path) -> int:
     # SIGTERM unwinds like Ctrl-C: the servers and processes the run started are stopped on the way out.
-    asyncio.get_running_loop().add_signal_handler(signal.SIGTERM, asyncio.current_task().cancel)
+    this = asyncio.current_task()
+    assert this is not None
+    asyncio.get_running_loop().add_signal_handler(signal.SIGTERM, this.cancel)
     load = OtherLoad()
     with servers(work_dir) as found:
         async with fresh_database(found.postgres_url) as database_url:
@@ -68,10 +76,13 @@ async def _bench(args: argparse.Namespace, work_dir: Path) -> int:
             run = Run(settings, env, work_dir, Profiler(args.profile), args.orders, args.lookups)
             rows = []
             try:
-                phases = (("ingest", storage_phases.ingest), ("warm-up", storage_phases.warm_up),
-                          ("uncached lookup + memory", lookup_phases.uncached),
-                          ("cached lookup + page", lookup_phases.cached))
-                for name, phase in phases[:{None: 4, "storage": 2, "ingest": 1}[args.only]]:
+                phases = (
+                    ("ingest", storage_phases.ingest),
+                    ("warm-up", storage_phases.warm_up),
+                    ("uncached lookup + memory", lookup_phases.uncached),
+                    ("cached lookup + page", lookup_phases.cached),
+                )
+                for name, phase in phases[: {None: 4, "storage": 2, "ingest": 1}[args.only]]:
                     print(f"== {name}", flush=True)
                     started = time.perf_counter()
                     result = await phase(run)
@@ -91,8 +102,11 @@ async def _bench(args: argparse.Namespace, work_dir: Path) -> int:
         print(f"\nprofiles in {args.profile} (figures perturbed by sampling; {DOC.name} left as it was)")
     steal = load.steal_share()
     if steal > STEAL_WARNING:
-        print(f"WARNING: the VM's host took {steal:.0%} of its CPU time during the run (steal);"
-              " the figures are not reliable: run again when the host is quieter", file=sys.stderr)
+        print(
+            f"WARNING: the VM's host took {steal:.0%} of its CPU time during the run (steal);"
+            " the figures are not reliable: run again when the host is quieter",
+            file=sys.stderr,
+        )
     failed = [row.figure for row in rows if row.ok is False]
     if failed:
         print("FAILED: " + "; ".join(failed), file=sys.stderr)

@@ -14,18 +14,22 @@ import asyncpg
 import nats
 from nats.js.api import AckPolicy, ConsumerConfig, DeliverPolicy
 
-from app.embedded.free_port import free_tcp_port
 from app.adapters.pg_order_repository import SELECT_ONE, SELECT_RECENT
+from app.embedded.free_port import free_tcp_port
 from bench.cpus import pin_to
 
 
 @contextlib.asynccontextmanager
-async def bare_app(bodies_file: Path, headers_file: Path,
-                   cpus: frozenset[int] | None = None) -> AsyncIterator[tuple[str, int]]:
+async def bare_app(
+    bodies_file: Path, headers_file: Path, cpus: frozenset[int] | None = None
+) -> AsyncIterator[tuple[str, int]]:
     """bench/bare_app.py in its own process (on ``cpus`` if given); yields its base URL and pid."""
     port = free_tcp_port()
-    proc = subprocess.Popen([sys.executable, "-m", "bench.bare_app", str(port), str(bodies_file), str(headers_file)],
-                            cwd=Path(__file__).resolve().parents[1], preexec_fn=pin_to(cpus))
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "bench.bare_app", str(port), str(bodies_file), str(headers_file)],
+        cwd=Path(__file__).resolve().parents[1],
+        preexec_fn=pin_to(cpus),
+    )
     base = f"http://127.0.0.1:{port}"
     try:
         async with aiohttp.ClientSession() as http:
@@ -43,13 +47,15 @@ async def bare_app(bodies_file: Path, headers_file: Path,
         proc.wait(timeout=10)
 
 
-async def raw_point_reads(database_url: str, uids: list[str], pool_size: int,
-                          tasks: int = 64, seconds: float = 10.0) -> tuple[float, float]:
+async def raw_point_reads(
+    database_url: str, uids: list[str], pool_size: int, tasks: int = 64, seconds: float = 10.0
+) -> tuple[float, float]:
     """Reads/s of SELECT_ONE by random uid (``tasks`` concurrent readers on a pool of ``pool_size``,
     after 2 s of warm-up), and this process's CPU µs per read."""
     pool = await asyncpg.create_pool(database_url, min_size=pool_size, max_size=pool_size)
     done = 0
     try:
+
         async def reader(until: float) -> None:
             nonlocal done
             while time.perf_counter() < until:
@@ -71,10 +77,16 @@ async def raw_fetch_ack(nats_url: str, stream: str, expected: int, batch_size: i
     try:
         js = nc.jetstream()
         durable = "bench-raw-fetch-ack"
-        await js.add_consumer(stream, ConsumerConfig(
-            durable_name=durable, ack_policy=AckPolicy.EXPLICIT, deliver_policy=DeliverPolicy.ALL,
-            ack_wait=30, max_ack_pending=20_000,
-        ))
+        await js.add_consumer(
+            stream,
+            ConsumerConfig(
+                durable_name=durable,
+                ack_policy=AckPolicy.EXPLICIT,
+                deliver_policy=DeliverPolicy.ALL,
+                ack_wait=30,
+                max_ack_pending=20_000,
+            ),
+        )
         sub = await js.pull_subscribe_bind(durable=durable, stream=stream)
         started, acked = time.perf_counter(), 0
         while acked < expected:

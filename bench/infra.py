@@ -64,10 +64,15 @@ async def fresh_database(server_url: str):
 def service_env(nats_url: str, database_url: str, tag: str) -> dict[str, str]:
     """Environment for `orders serve`: our servers, our own stream, subject and consumer."""
     return {
-        "NATS_URL": nats_url, "DATABASE_URL": database_url, "HTTP_HOST": "127.0.0.1",
-        "ORDERS_STREAM": f"BENCH_{tag}", "ORDERS_SUBJECT": f"bench_{tag}.new",
-        "ORDERS_CONSUMER": f"order-service-{tag}", "DLQ_STREAM": f"BENCH_DLQ_{tag}",
-        "DLQ_SUBJECT": f"bench_{tag}.dlq", "LOG_LEVEL": "INFO",
+        "NATS_URL": nats_url,
+        "DATABASE_URL": database_url,
+        "HTTP_HOST": "127.0.0.1",
+        "ORDERS_STREAM": f"BENCH_{tag}",
+        "ORDERS_SUBJECT": f"bench_{tag}.new",
+        "ORDERS_CONSUMER": f"order-service-{tag}",
+        "DLQ_STREAM": f"BENCH_DLQ_{tag}",
+        "DLQ_SUBJECT": f"bench_{tag}.dlq",
+        "LOG_LEVEL": "INFO",
     }
 
 

@@ -30,22 +30,38 @@ async def uncached(run: Run) -> tuple[Row, Row]:
         rss_empty = service.rss_bytes()
         for n in range(ROUNDS):
             with run.profiler.phase(f"uncached-{n}", service.pid):
-                results.append(await wrk(service.base, run.uids_file, pid=service.pid))
-            ceilings.append(await raw_point_reads(run.settings.database_url, list(run.bodies), pool))
+                results.append(await wrk(service.base, run.lookup_files[0], pid=service.pid))
+            ceilings.append(await raw_point_reads(run.database_url, list(run.bodies), pool))
     finally:
         service.stop()
     result, (ceiling, ceiling_cpu) = best(results), max(ceilings)
-    run.note(f"uncached lookup (CACHE_MAX_ORDERS=1): {result}; raw asyncpg SELECT_ONE, 64 tasks on a pool of"
-             f" {pool}: {ceiling:,.0f} reads/s, {ceiling_cpu:.0f} µs CPU/read")
+    run.note(
+        f"uncached lookup (CACHE_MAX_ORDERS=1): {result}; raw asyncpg SELECT_ONE, 64 tasks on a pool of"
+        f" {pool}: {ceiling:,.0f} reads/s, {ceiling_cpu:.0f} µs CPU/read"
+    )
     per_order = (run.rss_full - rss_empty) / max(run.warmed, 1)
-    run.note(f"memory: VmRSS {run.rss_full / 2**20:.0f} MiB after warming {run.warmed:,} orders,"
-             f" {rss_empty / 2**20:.0f} MiB with a cache of 1")
+    run.note(
+        f"memory: VmRSS {run.rss_full / 2**20:.0f} MiB after warming {run.warmed:,} orders,"
+        f" {rss_empty / 2**20:.0f} MiB with a cache of 1"
+    )
     ratio = result.rps / ceiling
     return (
-        Row("2. Uncached lookup", f"{result.rps:,.0f} rps (p99 {result.p99_ms:.0f} ms)", f"{ceiling:,.0f} reads/s",
-            f"{ratio:.2f}", "≥ 0.5", ratio >= 0.5 and not result.errors),
-        Row("5. Memory per cached order", f"{per_order:,.0f} B", "—", "—", f"≤ {MEMORY_TARGET:,} B",
-            0 < per_order <= MEMORY_TARGET and run.warmed == run.orders),
+        Row(
+            "2. Uncached lookup",
+            f"{result.rps:,.0f} rps (p99 {result.p99_ms:.0f} ms)",
+            f"{ceiling:,.0f} reads/s",
+            f"{ratio:.2f}",
+            "≥ 0.5",
+            ratio >= 0.5 and not result.errors,
+        ),
+        Row(
+            "5. Memory per cached order",
+            f"{per_order:,.0f} B",
+            "—",
+            "—",
+            f"≤ {MEMORY_TARGET:,} B",
+            0 < per_order <= MEMORY_TARGET and run.warmed == run.orders,
+        ),
     )
 
 
@@ -73,7 +89,7 @@ async def cached(run: Run) -> list[Row]:
             check_bodies(service_answers, uids, run.bodies)
             headers_file = run.work_dir / "response_headers.json"
             headers_file.write_text(json.dumps(shared_headers(service_answers)))
-            async with bare_app(run.bodies_file, headers_file, place.server) as (bare_base, bare_pid):
+            async with bare_app(run.lookup_files[1], headers_file, place.server) as (bare_base, bare_pid):
                 if await answers(bare_base, uids) != service_answers:
                     raise RuntimeError("the bare app's answers differ from the service's (Date aside)")
                 sides = (service.base, service.pid), (bare_base, bare_pid)
@@ -88,42 +104,63 @@ async def cached(run: Run) -> list[Row]:
     pair_ratios = [s.rps / b.rps for s, b in pairs]
     alone = statistics.median(pair_ratios)
     ratio = statistics.median(interleaved)
-    by_round = [statistics.median(interleaved[i:i + INTERLEAVED_SLICES])
-                for i in range(0, len(interleaved), INTERLEAVED_SLICES)]
-    run.note(f"cached lookup over {run.lookups:,} random uids, alone in turns, medians of {len(pairs)} slice"
-             f" pairs ({SLICE_SECONDS} s each): service {result}; bare aiohttp {bare}; their ratio {alone:.2f}"
-             f" (by pair {min(pair_ratios):.2f}-{max(pair_ratios):.2f});"
-             f" service p99 by slice {min(s.p99_ms for s, _ in pairs):.2f}-{max(s.p99_ms for s, _ in pairs):.2f} ms")
-    run.note(f"cached lookup interleaved (turns of {TURN_SECONDS} s), {len(interleaved)} slices ({SLICE_SECONDS} s"
-             f" each): requests per CPU-second, service over bare, median {ratio:.2f} (by slice"
-             f" {min(interleaved):.2f}-{max(interleaved):.2f},"
-             f" by round {' / '.join(f'{r:.2f}' for r in by_round)})")
+    by_round = [
+        statistics.median(interleaved[i : i + INTERLEAVED_SLICES])
+        for i in range(0, len(interleaved), INTERLEAVED_SLICES)
+    ]
+    run.note(
+        f"cached lookup over {run.lookups:,} random uids, alone in turns, medians of {len(pairs)} slice"
+        f" pairs ({SLICE_SECONDS} s each): service {result}; bare aiohttp {bare}; their ratio {alone:.2f}"
+        f" (by pair {min(pair_ratios):.2f}-{max(pair_ratios):.2f});"
+        f" service p99 by slice {min(s.p99_ms for s, _ in pairs):.2f}-{max(s.p99_ms for s, _ in pairs):.2f} ms"
+    )
+    run.note(
+        f"cached lookup interleaved (turns of {TURN_SECONDS} s), {len(interleaved)} slices ({SLICE_SECONDS} s"
+        f" each): requests per CPU-second, service over bare, median {ratio:.2f} (by slice"
+        f" {min(interleaved):.2f}-{max(interleaved):.2f},"
+        f" by round {' / '.join(f'{r:.2f}' for r in by_round)})"
+    )
     return [
-        Row("1. Cached lookup", f"{result.rps:,.0f} rps", f"{bare.rps:,.0f} rps",
-            f"{ratio:.2f} interleaved ({alone:.2f} in turns of 3 s)", "≥ 0.9", ratio >= 0.9 and not result.errors),
-        Row("1. Cached lookup p99", f"{result.p99_ms:.2f} ms", f"{bare.p99_ms:.2f} ms", "—",
-            f"≤ {P99_TARGET_MS:.0f} ms", result.p99_ms <= P99_TARGET_MS),
+        Row(
+            "1. Cached lookup",
+            f"{result.rps:,.0f} rps",
+            f"{bare.rps:,.0f} rps",
+            f"{ratio:.2f} interleaved ({alone:.2f} in turns of 3 s)",
+            "≥ 0.9",
+            ratio >= 0.9 and not result.errors,
+        ),
+        Row(
+            "1. Cached lookup p99",
+            f"{result.p99_ms:.2f} ms",
+            f"{bare.p99_ms:.2f} ms",
+            "—",
+            f"≤ {P99_TARGET_MS:.0f} ms",
+            result.p99_ms <= P99_TARGET_MS,
+        ),
         page,
     ]
 
 
-async def _slice_pairs(run: Run, service: tuple[str, int], bare: tuple[str, int],
-                       place: Placement) -> list[tuple[WrkResult, WrkResult]]:
+async def _slice_pairs(
+    run: Run, service: tuple[str, int], bare: tuple[str, int], place: Placement
+) -> list[tuple[WrkResult, WrkResult]]:
     """Warm both, then SLICE_PAIRS pairs of wrk slices against each alone, which side goes first alternating."""
     for base, _ in (service, bare):
-        await wrk(base, run.uids_file, seconds=WARM_SECONDS, warm_seconds=0, cpus=place.load)
+        await wrk(base, run.lookup_files[0], seconds=WARM_SECONDS, warm_seconds=0, cpus=place.load)
     pairs = []
     for k in range(SLICE_PAIRS):
         got = {}
         for base, pid in (service, bare) if k % 2 == 0 else (bare, service):
-            got[pid] = await wrk(base, run.uids_file, pid=pid, seconds=SLICE_SECONDS, warm_seconds=0,
-                                 cpus=place.load)
+            got[pid] = await wrk(
+                base, run.lookup_files[0], pid=pid, seconds=SLICE_SECONDS, warm_seconds=0, cpus=place.load
+            )
         pairs.append((got[service[1]], got[bare[1]]))
     return pairs
 
 
-async def _interleaved_slices(run: Run, service: tuple[str, int], bare: tuple[str, int],
-                              place: Placement) -> list[float]:
+async def _interleaved_slices(
+    run: Run, service: tuple[str, int], bare: tuple[str, int], place: Placement
+) -> list[float]:
     """INTERLEAVED_SLICES slices of one wrk against each server at once, while the bench lets one
     server run at a time, switching every TURN_SECONDS (SIGSTOP / SIGCONT). Each slice's figure is
     requests per CPU-second of the service over the bare app's: both ran alone, with warm caches,
@@ -132,15 +169,25 @@ async def _interleaved_slices(run: Run, service: tuple[str, int], bare: tuple[st
     for _ in range(INTERLEAVED_SLICES):
         turns = asyncio.create_task(take_turns(service[1], bare[1]))
         try:
-            ours, theirs = await asyncio.gather(*(
-                wrk(base, run.uids_file, pid=pid, seconds=SLICE_SECONDS, warm_seconds=0, cpus=place.load)
-                for base, pid in (service, bare)))
+            ours, theirs = await asyncio.gather(
+                *(
+                    wrk(
+                        base,
+                        run.lookup_files[0],
+                        pid=pid,
+                        seconds=SLICE_SECONDS,
+                        warm_seconds=0,
+                        cpus=place.load,
+                    )
+                    for base, pid in (service, bare)
+                )
+            )
         finally:
             turns.cancel()
             with contextlib.suppress(asyncio.CancelledError):
                 await turns
-        if ours.errors or theirs.errors:
-            raise RuntimeError(f"errors while taking turns: service {ours}; bare {theirs}")
+        if ours.errors or theirs.errors or ours.cpu_us is None or theirs.cpu_us is None:
+            raise RuntimeError(f"errors (or no CPU time) while taking turns: service {ours}; bare {theirs}")
         ratios.append(theirs.cpu_us / ours.cpu_us)
     return ratios
 
@@ -152,6 +199,10 @@ async def _page(base: str, pid: int, run: Run, cpus: frozenset[int] | None) -> R
     if not html:
         return Row("6. Order page", "n/a (page not built yet)")
     with run.profiler.phase("page", pid):
-        result = await wrk(base, run.uids_file, prefix="/orders/", pid=pid, cpus=cpus)
+        result = await wrk(base, run.lookup_files[0], prefix="/orders/", pid=pid, cpus=cpus)
     run.note(f"order page GET /orders/{{uid}} (cached orders): {result}")
-    return Row("6. Order page", f"{result.rps:,.0f} rps (p99 {result.p99_ms:.1f} ms)", ok=False if result.errors else None)
+    return Row(
+        "6. Order page",
+        f"{result.rps:,.0f} rps (p99 {result.p99_ms:.1f} ms)",
+        ok=False if result.errors else None,
+    )

@@ -52,15 +52,28 @@ def _py_spy() -> str:
 
 def _attach(pid: int, raw: Path) -> subprocess.Popen:
     """Start `py-spy record`; retry while the target's interpreter is still starting up."""
-    cmd = [_py_spy(), "record", "--pid", str(pid), "--rate", str(RATE), "--format", "raw",
-           "--function", "--nonblocking", "--output", str(raw)]
+    cmd = [
+        _py_spy(),
+        "record",
+        "--pid",
+        str(pid),
+        "--rate",
+        str(RATE),
+        "--format",
+        "raw",
+        "--function",
+        "--nonblocking",
+        "--output",
+        str(raw),
+    ]
     for _ in range(100):
         proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
         time.sleep(0.05)
         if proc.poll() is None:
             return proc
         time.sleep(0.05)
-    raise RuntimeError(f"py-spy could not attach to {pid}: {proc.stderr.read().decode()}")
+    error = proc.stderr.read().decode() if proc.stderr else ""
+    raise RuntimeError(f"py-spy could not attach to {pid}: {error}")
 
 
 def summarize(raw: Path, top: int = 30) -> str:

@@ -4,7 +4,7 @@ import os
 import platform
 import subprocess
 from dataclasses import dataclass
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from importlib.metadata import version
 from pathlib import Path
 
@@ -57,7 +57,7 @@ def _wrk_version() -> str:
 async def machine(nats_url: str, database_url: str) -> dict[str, str]:
     nc = await nats.connect(nats_url, name="bench-info")
     try:
-        nats_version = nc._server_info.get("version", "unknown")
+        nats_version = str(nc.connected_server_version)
     finally:
         await nc.close()
     conn = await asyncpg.connect(database_url)
@@ -65,11 +65,13 @@ async def machine(nats_url: str, database_url: str) -> dict[str, str]:
         pg_version = await conn.fetchval("SHOW server_version")
         pg_durability = await conn.fetchval(
             "SELECT string_agg(name || '=' || setting, ', ' ORDER BY name) FROM pg_settings"
-            " WHERE name IN ('fsync', 'synchronous_commit', 'full_page_writes', 'shared_buffers')")
+            " WHERE name IN ('fsync', 'synchronous_commit', 'full_page_writes', 'shared_buffers')"
+        )
     finally:
         await conn.close()
-    libs = ", ".join(f"{name} {version(name)}" for name in ("aiohttp", "uvloop", "asyncpg", "nats-py", "orjson",
-                                                               "pydantic"))
+    libs = ", ".join(
+        f"{name} {version(name)}" for name in ("aiohttp", "uvloop", "asyncpg", "nats-py", "orjson", "pydantic")
+    )
     return {
         "CPU": f"{os.cpu_count()} cores, {_cpu_model()}",
         "OS": f"{platform.system()} {platform.release()}",
@@ -119,19 +121,20 @@ class OtherLoad:
         steal, wall = steal - self._steal, wall - self._wall
         offered = wall * (os.cpu_count() or 1)
         share = self.steal_share()
-        text = (f"other processes used {other:.0f} CPU-s of the machine's {offered:.0f}"
-                f" ({other / offered if offered else 0:.0%}) and the VM's host took {steal:.0f}"
-                f" ({share:.0%}, steal) during the {wall:.0f} s run; figures are taken in turns with"
-                " their ceilings (bench/README.md), but a busy machine still widens the spread")
+        text = (
+            f"other processes used {other:.0f} CPU-s of the machine's {offered:.0f}"
+            f" ({other / offered if offered else 0:.0%}) and the VM's host took {steal:.0f}"
+            f" ({share:.0%}, steal) during the {wall:.0f} s run; figures are taken in turns with"
+            " their ceilings (bench/README.md), but a busy machine still widens the spread"
+        )
         if share > STEAL_WARNING:
             text += "; with this much steal they say more about the host than about the code: run again later"
         return text
 
 
 def write_doc(rows: list[Row], details: dict[str, str], notes: list[str], path: Path = DOC) -> None:
-    when = datetime.now(timezone.utc).strftime("%Y-%m-%d %H:%M UTC")
-    parts = [HEADER.read_text().rstrip(), "", f"## Latest run ({when})", "", table(rows), "",
-             "Machine:", ""]
+    when = datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC")
+    parts = [HEADER.read_text().rstrip(), "", f"## Latest run ({when})", "", table(rows), "", "Machine:", ""]
     parts += [f"- **{k}**: {v}" for k, v in details.items()]
     if notes:
         parts += ["", "Details:", ""] + [f"- {n}" for n in notes]

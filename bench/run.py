@@ -27,9 +27,31 @@ class Run:
     rss_full: int = 0
     warmed: int = 0
 
+    @property
+    def nats_url(self) -> str:
+        return required(self.settings.nats_url)
+
+    @property
+    def database_url(self) -> str:
+        return required(self.settings.database_url)
+
+    @property
+    def lookup_files(self) -> tuple[Path, Path]:
+        """The uids and their bodies, once the storage phases have written them."""
+        if self.uids_file is None or self.bodies_file is None:
+            raise RuntimeError("the lookup set is made by the storage phases")
+        return self.uids_file, self.bodies_file
+
     def service(self, name: str, **settings: object) -> ServiceProcess:
         return ServiceProcess(self.env, self.work_dir / f"{name}.log", **settings)
 
     def note(self, text: str) -> None:
         print("   ", text, flush=True)
         self.notes.append(text)
+
+
+def required(url: str | None) -> str:
+    """A server URL the bench always sets (it starts the servers or takes them from the env)."""
+    if not url:
+        raise RuntimeError("the bench runs with NATS_URL and DATABASE_URL set")
+    return url

@@ -12,21 +12,22 @@ import nats
 from app.adapters.jetstream_order_publisher import JetStreamOrderPublisher
 from app.adapters.jetstream_topology import ensure_topology
 from app.adapters.pg_order_repository import PgOrderRepository
+from app.entrypoints.container import Container
 from app.entrypoints.producer import produce
 from app.entrypoints.producer_messages import generated_messages
 from app.entrypoints.settings import Settings
+from bench.run import required
 
 
 async def publish_orders(settings: Settings, count: int, seed: int = 2024) -> float:
     """Create the service's streams and consumer, publish ``count`` valid orders; seconds taken."""
-    nc = await nats.connect(settings.nats_url, name="bench-producer")
+    nc = await nats.connect(required(settings.nats_url), name="bench-producer")
     try:
         js = nc.jetstream()
-        await ensure_topology(js, settings.jetstream_names())
+        await ensure_topology(js, Container(settings=settings).names())
         publisher = JetStreamOrderPublisher(js, subject=settings.orders_subject, timeout=30)
         started = time.perf_counter()
-        report = await produce(publisher, generated_messages(count, seed=seed), concurrency=2048,
-                               out=io.StringIO())
+        report = await produce(publisher, generated_messages(count, seed=seed), concurrency=2048, out=io.StringIO())
         elapsed = time.perf_counter() - started
     finally:
         await nc.drain()
@@ -37,8 +38,8 @@ async def publish_orders(settings: Settings, count: int, seed: int = 2024) -> fl
 
 async def wait_ingested(settings: Settings, expected: int, timeout: float = 600.0) -> float:
     """perf_counter() once the consumer has nothing pending or unacked and the table holds ``expected``."""
-    nc = await nats.connect(settings.nats_url, name="bench-watch")
-    conn = await asyncpg.connect(settings.database_url)
+    nc = await nats.connect(required(settings.nats_url), name="bench-watch")
+    conn = await asyncpg.connect(required(settings.database_url))
     deadline = time.perf_counter() + timeout
     try:
         js = nc.jetstream()

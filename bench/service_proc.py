@@ -24,8 +24,12 @@ class ServiceProcess:
 
     def __init__(self, env: dict[str, str], log_path: Path, **settings: object) -> None:
         self.port = free_tcp_port()
-        self.env = {**os.environ, **env, "HTTP_PORT": str(self.port),
-                    **{k.upper(): str(v) for k, v in settings.items()}}
+        self.env = {
+            **os.environ,
+            **env,
+            "HTTP_PORT": str(self.port),
+            **{k.upper(): str(v) for k, v in settings.items()},
+        }
         self.log_path = log_path
         self.base = f"http://127.0.0.1:{self.port}"
         self.proc: subprocess.Popen | None = None
@@ -37,8 +41,14 @@ class ServiceProcess:
         with self.log_path.open("ab") as log:
             self.started_wall = time.time()
             self.started_at = time.perf_counter()
-            self.proc = subprocess.Popen([ORDERS, "serve"], env=self.env, stdout=log, stderr=subprocess.STDOUT,
-                                         stdin=subprocess.DEVNULL, preexec_fn=pin_to(cpus))
+            self.proc = subprocess.Popen(
+                [ORDERS, "serve"],
+                env=self.env,
+                stdout=log,
+                stderr=subprocess.STDOUT,
+                stdin=subprocess.DEVNULL,
+                preexec_fn=pin_to(cpus),
+            )
 
     @property
     def pid(self) -> int:
@@ -48,10 +58,12 @@ class ServiceProcess:
     async def wait_ready(self, timeout: float = 300.0, every: float = 0.01) -> float:
         """perf_counter() when the first successful /readyz was *sent* (readiness began before)."""
         deadline = time.perf_counter() + timeout
+        proc = self.proc
+        assert proc is not None, "start() the service first"
         async with aiohttp.ClientSession() as http:
             while time.perf_counter() < deadline:
-                if self.proc.poll() is not None:
-                    raise RuntimeError(f"the service exited ({self.proc.returncode}):\n{self.log_tail()}")
+                if proc.poll() is not None:
+                    raise RuntimeError(f"the service exited ({proc.returncode}):\n{self.log_tail()}")
                 sent = time.perf_counter()
                 try:
                     async with http.get(self.base + "/readyz") as response:

@@ -55,14 +55,24 @@ def ensure_wrk() -> str:
         raise SystemExit("wrk is not installed: run `sudo apt-get install -y wrk` and try again")
     print("installing wrk with apt-get ...", flush=True)
     subprocess.run(["apt-get", "update", "-qq"], check=True, stdout=subprocess.DEVNULL)
-    subprocess.run(["apt-get", "install", "-y", "-qq", "wrk"], check=True, stdout=subprocess.DEVNULL,
-                   env={**os.environ, "DEBIAN_FRONTEND": "noninteractive"})
+    subprocess.run(
+        ["apt-get", "install", "-y", "-qq", "wrk"],
+        check=True,
+        stdout=subprocess.DEVNULL,
+        env={**os.environ, "DEBIAN_FRONTEND": "noninteractive"},
+    )
     return shutil.which("wrk") or "wrk"
 
 
-async def wrk(base_url: str, uids_file: Path, prefix: str = "/api/orders/", pid: int | None = None,
-              seconds: int = SECONDS, warm_seconds: int = WARM_SECONDS,
-              cpus: frozenset[int] | None = None) -> WrkResult:
+async def wrk(
+    base_url: str,
+    uids_file: Path,
+    prefix: str = "/api/orders/",
+    pid: int | None = None,
+    seconds: int = SECONDS,
+    warm_seconds: int = WARM_SECONDS,
+    cpus: frozenset[int] | None = None,
+) -> WrkResult:
     """A short unmeasured run (connections, caches), then the measured one; wrk on ``cpus`` if given."""
     if warm_seconds:
         await _run(base_url, uids_file, prefix, warm_seconds, cpus)
@@ -78,33 +88,58 @@ def best(results: list[WrkResult]) -> WrkResult:
     """Of runs taken in turns with the ceiling's: the most rps; the lowest p99 and CPU seen."""
     top = max(results, key=lambda r: r.rps)
     cpus = [r.cpu_us for r in results if r.cpu_us is not None]
-    return replace(top, p99_ms=min(r.p99_ms for r in results), errors=sum(r.errors for r in results),
-                   cpu_us=min(cpus) if cpus else None)
+    return replace(
+        top,
+        p99_ms=min(r.p99_ms for r in results),
+        errors=sum(r.errors for r in results),
+        cpu_us=min(cpus) if cpus else None,
+    )
 
 
 def median(results: list[WrkResult]) -> WrkResult:
     """Each figure's median over slices (rps, p50, p99, CPU), errors summed."""
     mid = statistics.median
     cpus = [r.cpu_us for r in results if r.cpu_us is not None]
-    return WrkResult(rps=mid(r.rps for r in results), p50_ms=mid(r.p50_ms for r in results),
-                     p99_ms=mid(r.p99_ms for r in results), errors=sum(r.errors for r in results),
-                     cpu_us=mid(cpus) if cpus else None)
+    return WrkResult(
+        rps=mid(r.rps for r in results),
+        p50_ms=mid(r.p50_ms for r in results),
+        p99_ms=mid(r.p99_ms for r in results),
+        errors=sum(r.errors for r in results),
+        cpu_us=mid(cpus) if cpus else None,
+    )
 
 
-async def _run(base_url: str, uids_file: Path, prefix: str, seconds: int,
-               cpus: frozenset[int] | None = None) -> WrkResult:
-    cmd = [ensure_wrk(), "-t", str(THREADS), "-c", str(CONNECTIONS), "-d", f"{seconds}s", "--latency",
-           "-s", str(SCRIPT), base_url, "--", str(uids_file), prefix]
-    proc = await asyncio.create_subprocess_exec(*cmd, stdout=asyncio.subprocess.PIPE,
-                                                stderr=asyncio.subprocess.STDOUT, preexec_fn=pin_to(cpus))
+async def _run(
+    base_url: str, uids_file: Path, prefix: str, seconds: int, cpus: frozenset[int] | None = None
+) -> WrkResult:
+    cmd = [
+        ensure_wrk(),
+        "-t",
+        str(THREADS),
+        "-c",
+        str(CONNECTIONS),
+        "-d",
+        f"{seconds}s",
+        "--latency",
+        "-s",
+        str(SCRIPT),
+        base_url,
+        "--",
+        str(uids_file),
+        prefix,
+    ]
+    proc = await asyncio.create_subprocess_exec(
+        *cmd, stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.STDOUT, preexec_fn=pin_to(cpus)
+    )
     out, _ = await proc.communicate()
     text = out.decode(errors="replace")
-    line = next((l for l in text.splitlines() if l.startswith("WRK_JSON ")), None)
+    line = next((ln for ln in text.splitlines() if ln.startswith("WRK_JSON ")), None)
     if proc.returncode != 0 or line is None:
         raise RuntimeError(f"wrk failed ({proc.returncode}):\n{text}")
     data = json.loads(line.removeprefix("WRK_JSON "))
     return WrkResult(
         rps=data["requests"] / (data["duration_us"] / 1e6),
-        p50_ms=data["p50_us"] / 1000, p99_ms=data["p99_us"] / 1000,
+        p50_ms=data["p50_us"] / 1000,
+        p99_ms=data["p99_us"] / 1000,
         errors=data["status_errors"] + data["socket_errors"],
     )

@@ -15,9 +15,9 @@ from pathlib import Path
 import nats
 from playwright.async_api import expect
 
+from app.domain.order_factory import OrderFactory
 from app.embedded.nats_server_process import NatsServerProcess
 from app.embedded.pgserver_postgres import PgserverPostgres
-from app.domain.order_factory import OrderFactory
 from app.entrypoints.dev import sample_order
 from tests.e2e.browser import chromium
 from tests.e2e.helpers import eventually, publish
@@ -40,8 +40,10 @@ async def _publish_orders(service: ServiceProcess, settings) -> str:
     finally:
         await nc.close()
     for order in orders:
+
         async def served(uid: str = order["order_uid"]) -> bool:
             return (await service.get(f"/api/orders/{uid}"))[0] == 200
+
         await eventually(served, 30, order["order_uid"])
     return sample["order_uid"]
 
@@ -80,7 +82,10 @@ async def _take(workdir: Path, nats_url: str, database_url: str) -> list[Path]:
 def main() -> None:
     with tempfile.TemporaryDirectory(prefix="screenshots-") as tmp, postgres_data_dir() as pg_dir:
         workdir = Path(tmp)
-        with NatsServerProcess(workdir / "nats") as nats_server, PgserverPostgres(pg_dir, options=FAST_PG) as pg:
+        with (
+            NatsServerProcess(workdir / "nats") as nats_server,
+            PgserverPostgres(pg_dir, options=FAST_PG) as pg,
+        ):
             for path in asyncio.run(_take(workdir, nats_server.url, pg.url)):
                 print(path.relative_to(ROOT))
 

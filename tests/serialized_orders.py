@@ -3,13 +3,13 @@
 import json
 import random
 import string
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 from app.domain.document import SerializedOrder, serialize
 from app.domain.order_factory import OrderFactory
 from app.domain.validation import parse_order
 
-NOW = datetime(2024, 5, 1, 12, 0, tzinfo=timezone.utc)
+NOW = datetime(2024, 5, 1, 12, 0, tzinfo=UTC)
 
 
 def ser(document: dict) -> SerializedOrder:

@@ -13,6 +13,6 @@ def free_tcp_port(host: str = "127.0.0.1") -> int:
     while True:
         with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
             sock.bind((host, 0))
-            port = sock.getsockname()[1]
+            port: int = sock.getsockname()[1]
         if port not in _RESERVED:
             return port

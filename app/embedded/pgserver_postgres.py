@@ -40,9 +40,7 @@ class PgserverPostgres:
     ``options`` become extra ``-c name=value`` settings (e.g. fsync=off for tests).
     """
 
-    def __init__(
-        self, data_dir: Path, port: int | None = None, options: dict[str, str] | None = None
-    ) -> None:
+    def __init__(self, data_dir: Path, port: int | None = None, options: dict[str, str] | None = None) -> None:
         self.data_dir = Path(data_dir).resolve()
         self.port = port if port is not None else free_tcp_port(_HOST)
         self.options = {"max_connections": "200", **(options or {})}

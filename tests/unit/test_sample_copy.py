@@ -24,5 +24,6 @@ def content_digest(path: Path) -> str:
 def test_packaged_sample_is_the_canonical_order() -> None:
     assert content_digest(SAMPLE_PATH) == CANONICAL_SAMPLE_SHA256
     if SHARED_SAMPLE_PATH.exists():
-        assert content_digest(SHARED_SAMPLE_PATH) == CANONICAL_SAMPLE_SHA256, \
+        assert content_digest(SHARED_SAMPLE_PATH) == CANONICAL_SAMPLE_SHA256, (
             "../shared's sample changed: update app/entrypoints/order-sample.json and the digest"
+        )

@@ -1,0 +1,84 @@
+"""The layers, checked on the import graph (grimp, the graph behind import-linter)."""
+
+import grimp
+import pytest
+
+FRAMEWORKS = (
+    "aiohttp",
+    "aiohttp_jinja2",
+    "asyncpg",
+    "nats",
+    "prometheus_client",
+    "dependency_injector",
+    "yoyo",
+    "psycopg",
+    "jinja2",
+    "pgserver",
+)
+
+
+@pytest.fixture(scope="module")
+def graph() -> grimp.ImportGraph:
+    return grimp.build_graph("app", include_external_packages=True)
+
+
+def modules_of(graph: grimp.ImportGraph, package: str) -> set[str]:
+    return {package} | graph.find_descendants(package)
+
+
+def imports_of(graph: grimp.ImportGraph, package: str) -> set[str]:
+    return {
+        imported
+        for module in modules_of(graph, package)
+        for imported in graph.find_modules_directly_imported_by(module)
+    }
+
+
+def test_no_module_imports_a_module_that_imports_it_back(graph: grimp.ImportGraph) -> None:
+    cycles = []
+    for module in sorted(graph.modules):
+        for imported in sorted(graph.find_modules_directly_imported_by(module)):
+            back = graph.find_shortest_chain(importer=imported, imported=module)
+            if back is not None:
+                cycles.append((module, *back))
+    assert cycles == []
+
+
+def test_the_domain_uses_no_framework_and_no_outer_layer(graph: grimp.ImportGraph) -> None:
+    imported = imports_of(graph, "app.domain")
+    assert not imported & set(FRAMEWORKS)
+    assert not {m for m in imported if m.startswith(("app.adapters", "app.entrypoints", "app.embedded"))}
+
+
+def test_the_ports_use_only_the_domain(graph: grimp.ImportGraph) -> None:
+    ours = {m for m in imports_of(graph, "app.ports") if m.startswith("app.")}
+    assert {m for m in ours if not m.startswith(("app.domain", "app.ports"))} == set()
+    assert not imports_of(graph, "app.ports") & set(FRAMEWORKS)
+
+
+def test_adapters_know_no_entrypoint_and_no_development_server(graph: grimp.ImportGraph) -> None:
+    imported = imports_of(graph, "app.adapters")
+    assert {m for m in imported if m.startswith(("app.entrypoints", "app.embedded"))} == set()
+
+
+def test_only_the_dev_command_starts_embedded_servers(graph: grimp.ImportGraph) -> None:
+    users = {
+        m
+        for m in graph.modules
+        if m.startswith("app.")
+        and not m.startswith("app.embedded")
+        and any(i.startswith("app.embedded") for i in graph.find_modules_directly_imported_by(m))
+    }
+    assert users == {"app.entrypoints.dev"}
+
+
+def test_settings_depend_on_pydantic_settings_alone(graph: grimp.ImportGraph) -> None:
+    assert graph.find_modules_directly_imported_by("app.entrypoints.settings") <= {
+        "pydantic",
+        "pydantic_settings",
+    }
+
+
+def test_the_web_layer_never_reaches_for_the_container(graph: grimp.ImportGraph) -> None:
+    imported = imports_of(graph, "app.entrypoints.web")
+    assert "dependency_injector" not in imported and "app.entrypoints.container" not in imported
