@@ -38,11 +38,23 @@ class NatsServerProcess:
     """A JetStream-enabled nats-server child process with a fixed URL.
 
     Ports are chosen once at construction, so stop()/start() and kill()/start()
-    bring the server back on the same URL with the same file store.
+    bring the server back on the same URL with the same file store. ``config``, if
+    given, is a nats-server configuration file (users, permissions, TLS) read
+    besides the command-line options, which take precedence; ``scheme`` is what
+    ``url`` starts with (``tls`` for a server that requires TLS).
     """
 
-    def __init__(self, store_dir: Path, port: int | None = None, host: str = "127.0.0.1") -> None:
+    def __init__(
+        self,
+        store_dir: Path,
+        port: int | None = None,
+        host: str = "127.0.0.1",
+        config: Path | None = None,
+        scheme: str = "nats",
+    ) -> None:
         self.store_dir = Path(store_dir).resolve()
+        self.config = config
+        self.scheme = scheme
         self.host = host
         self.port = port if port is not None else free_tcp_port(host)
         self.monitor_port = free_tcp_port(host)
@@ -52,7 +64,7 @@ class NatsServerProcess:
     @property
     def url(self) -> str:
         """Client URL, e.g. ``nats://127.0.0.1:12345``."""
-        return f"nats://{self.host}:{self.port}"
+        return f"{self.scheme}://{self.host}:{self.port}"
 
     @property
     def is_running(self) -> bool:
@@ -70,6 +82,8 @@ class NatsServerProcess:
             "-m", str(self.monitor_port),
             "-js", "-sd", str(self.store_dir),
         ]  # fmt: skip
+        if self.config is not None:
+            cmd += ["-c", str(self.config)]
         logger.info("starting nats-server on %s (log: %s)", self.url, self.log_path)
         with self.log_path.open("ab") as log:
             self._proc = subprocess.Popen(

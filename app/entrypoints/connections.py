@@ -8,9 +8,9 @@ with it when the app is built; the resources open them at startup
 import asyncio
 import logging
 from collections.abc import AsyncIterator
+from typing import Any
 
 import asyncpg
-import nats.errors
 from nats.aio.client import Client as NATS
 
 from app.adapters.pg_timestamptz_codec import use_fast_timestamptz
@@ -45,41 +45,16 @@ async def opened_pool(pool: asyncpg.Pool) -> AsyncIterator[asyncpg.Pool]:
         await asyncio.wait_for(pool.close(), timeout=10)
 
 
-def server_list(urls: str) -> list[str]:
-    """``NATS_URL``: one server URL or a comma-separated list of them."""
-    return [url.strip() for url in urls.split(",") if url.strip()]
-
-
-async def connected_nats(nc: NATS, urls: str, name: str = "order-service") -> AsyncIterator[NATS]:
-    """Connect, retrying until a server answers; afterwards it reconnects without limit."""
+async def connected_nats(nc: NATS, options: dict[str, Any]) -> AsyncIterator[NATS]:
+    """Connect with ``options`` (``nats_options``); afterwards it reconnects without limit."""
     await nc.connect(
-        servers=server_list(urls),
-        name=name,
+        **options,
         allow_reconnect=True,
         max_reconnect_attempts=-1,
         reconnect_time_wait=1,
         connect_timeout=2,
-        error_cb=_log_error,
-        disconnected_cb=_log_disconnected,
-        reconnected_cb=_log_reconnected,
     )
     try:
         yield nc
     finally:
         await nc.drain() if nc.is_connected else await nc.close()
-
-
-async def _log_error(error: Exception) -> None:
-    """nats-py reports each failed (re)connect attempt here: expected while a server is away."""
-    if isinstance(error, (OSError, TimeoutError, nats.errors.Error)):
-        log.warning("NATS: %s", str(error) or type(error).__name__)
-    else:
-        log.error("NATS client error", exc_info=error)
-
-
-async def _log_disconnected() -> None:
-    log.warning("disconnected from NATS")
-
-
-async def _log_reconnected() -> None:
-    log.warning("reconnected to NATS")

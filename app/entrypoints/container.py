@@ -25,9 +25,11 @@ from app.domain.order_lookup import ListOrders, OrderLookup, WarmUpCache
 from app.domain.submit_order import SubmitOrder
 from app.entrypoints import connections
 from app.entrypoints.after_batch import AfterBatch
+from app.entrypoints.nats_options import nats_options
 from app.entrypoints.service import OrderService
 from app.entrypoints.service_stats import ServiceStats
 from app.entrypoints.settings import Settings
+from app.entrypoints.web.api_access import ApiAccess
 from app.entrypoints.web.app import WebParts
 
 
@@ -45,7 +47,8 @@ class Container(containers.DeclarativeContainer):
     nats_client = providers.Singleton(NATS)
     jetstream = nats_client.provided.jetstream.call()
     opened_pool = providers.Resource(connections.opened_pool, pool=db_pool)
-    connected_nats = providers.Resource(connections.connected_nats, nc=nats_client, urls=settings.provided.nats_url)
+    nats_connect_options = providers.Callable(nats_options, settings=settings, name="order-service")
+    connected_nats = providers.Resource(connections.connected_nats, nc=nats_client, options=nats_connect_options)
 
     names = providers.Singleton(
         JetStreamNames,
@@ -59,6 +62,14 @@ class Container(containers.DeclarativeContainer):
     migrator = providers.Singleton(YoyoMigrator, database_url=settings.provided.database_url)
     topology = providers.Singleton(JetStreamTopology, js=jetstream, names=names)
     cache = providers.Singleton(MemoryOrderCache, max_orders=settings.provided.cache_max_orders)
+    # The same bounded LRU of bytes by order_uid, holding each order's rendered page.
+    page_cache = providers.Singleton(MemoryOrderCache, max_orders=settings.provided.page_cache_max_pages)
+    access = providers.Singleton(
+        ApiAccess.from_settings,
+        tokens=settings.provided.api_tokens,
+        tokens_file=settings.provided.api_tokens_file,
+        protect_reads=settings.provided.api_protect_reads,
+    )
     feed = providers.Singleton(MemoryOrderFeed)
     metrics = providers.Singleton(PrometheusMetrics, cache=cache)
     repository = providers.Singleton(PgOrderRepository, pool=db_pool)
@@ -127,4 +138,6 @@ class Container(containers.DeclarativeContainer):
         feed=feed,
         metrics=metrics,
         stats=stats,
+        access=access,
+        page_cache=page_cache,
     )
