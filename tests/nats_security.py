@@ -21,16 +21,21 @@ def _quoted(values: list[str]) -> str:
     return json.dumps(values)  # a JSON list is a list in nats-server's configuration syntax
 
 
-def service_permissions(settings: Settings) -> str:
-    """What ``orders serve`` needs: publish orders (POST) and dead letters, the JetStream API and
-    acks of its own stream; its replies come back on inboxes."""
+def service_subjects(settings: Settings) -> tuple[list[str], list[str]]:
+    """What ``orders serve`` may publish and subscribe to: orders (POST) and dead letters, the
+    JetStream API and acks of its own stream; its replies come back on inboxes."""
     publish = [
         settings.orders_subject,
         settings.dlq_subject,
         "$JS.API.>",
         f"$JS.ACK.{settings.orders_stream}.>",
     ]
-    return f"publish: {{allow: {_quoted(publish)}}}, subscribe: {{allow: {_quoted(['_INBOX.>'])}}}"
+    return publish, ["_INBOX.>"]
+
+
+def service_permissions(settings: Settings) -> str:
+    publish, subscribe = service_subjects(settings)
+    return f"publish: {{allow: {_quoted(publish)}}}, subscribe: {{allow: {_quoted(subscribe)}}}"
 
 
 def producer_permissions(settings: Settings) -> str:

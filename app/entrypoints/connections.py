@@ -57,4 +57,7 @@ async def connected_nats(nc: NATS, options: dict[str, Any]) -> AsyncIterator[NAT
     try:
         yield nc
     finally:
-        await nc.drain() if nc.is_connected else await nc.close()
+        try:
+            await nc.drain() if nc.is_connected else await nc.close()
+        except OSError as error:  # the server went away as we left: nothing left to flush to it
+            log.warning("NATS connection closed with an error: %s", error)

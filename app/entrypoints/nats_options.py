@@ -15,6 +15,7 @@ While the servers are away, nats-py reports every failed reconnect attempt (once
 """
 
 import logging
+import re
 import ssl
 from typing import Any
 
@@ -23,6 +24,7 @@ import nats.errors
 from app.entrypoints.settings import Settings
 
 log = logging.getLogger("app.nats")
+REFUSALS = re.compile("authorization violation|permissions violation|authentication", re.IGNORECASE)
 
 
 def server_list(urls: str) -> list[str]:
@@ -73,7 +75,7 @@ class ConnectionLog:
         if not isinstance(error, (OSError, TimeoutError, nats.errors.Error)):
             log.error("NATS client error (%s)", self._name, exc_info=error)
             return
-        if isinstance(error, nats.errors.AuthorizationError) or "permissions violation" in str(error).lower():
+        if isinstance(error, nats.errors.AuthorizationError) or REFUSALS.search(str(error)):
             log.error("NATS (%s) refused: %s", self._name, error)  # credentials or permissions to fix
             return
         level = logging.DEBUG if self._failing else logging.WARNING
