@@ -23,7 +23,7 @@ from app.domain.ingest_orders import IngestOrders
 from app.domain.order_arrivals import OrderArrivals
 from app.domain.order_lookup import ListOrders, OrderLookup, WarmUpCache
 from app.domain.submit_order import SubmitOrder
-from app.entrypoints import connections
+from app.entrypoints import asyncapi_document, connections
 from app.entrypoints.after_batch import AfterBatch
 from app.entrypoints.nats_options import nats_options
 from app.entrypoints.service import OrderService
@@ -140,4 +140,5 @@ class Container(containers.DeclarativeContainer):
         stats=stats,
         access=access,
         page_cache=page_cache,
+        asyncapi=providers.Singleton(asyncapi_document.document, settings),
     )

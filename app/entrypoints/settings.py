@@ -20,6 +20,7 @@ class Settings(BaseSettings):
     orders_consumer: str = "order-service"
     dlq_stream: str = "ORDERS_DLQ"
     dlq_subject: str = "orders.dlq"
+    announce_subject: str = "orders.stored"  # core NATS: stored orders, told to the other instances
     duplicate_window_seconds: float = Field(120.0, gt=0)
 
     ingest_batch_size: int = Field(1000, ge=1, le=10_000)

@@ -167,6 +167,12 @@ OPERATIONS: dict[tuple[str, str], Operation] = {
             }
         },
     },
+    ("GET", "/api/asyncapi.json"): {
+        "operationId": "asyncapi",
+        "tags": ["docs"],
+        "summary": "The message contract: AsyncAPI 3.0 of the order, dead-letter and announcement subjects",
+        "responses": {"200": {"description": "AsyncAPI 3.0.", "content": json_body({"type": "object"})}},
+    },
     ("GET", "/api/openapi.json"): {
         "operationId": "openapi",
         "tags": ["docs"],

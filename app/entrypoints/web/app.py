@@ -9,7 +9,7 @@ from app.domain.order_lookup import ListOrders, OrderLookup
 from app.domain.submit_order import SubmitOrder
 from app.entrypoints.service import OrderService
 from app.entrypoints.service_stats import ServiceStats
-from app.entrypoints.web import health, live_events, openapi, order_api, pages, swagger
+from app.entrypoints.web import asyncapi, health, live_events, openapi, order_api, pages, swagger
 from app.entrypoints.web.api_access import ApiAccess
 from app.entrypoints.web.problems import no_route
 from app.entrypoints.web.routing import Routes
@@ -37,6 +37,7 @@ class WebParts:
     stats: ServiceStats
     access: ApiAccess
     page_cache: OrderCache  # rendered order pages by order_uid
+    asyncapi: dict[str, Any]  # the message contract's document
 
 
 def create_web_app(parts: WebParts) -> web.Application:
@@ -53,6 +54,7 @@ def create_web_app(parts: WebParts) -> web.Application:
         access=parts.access,
     )
     openapi.add_routes(routes, parts.access)
+    asyncapi.add_routes(routes, parts.asyncapi)
     swagger.add_routes(routes)
     page_handlers = pages.Pages(parts.list_orders, parts.stats, parts.cache, parts.service.is_ready)
     pages.add_routes(
