@@ -1,5 +1,6 @@
 """What the service counts and times, for its operators."""
 
+from collections.abc import Mapping
 from typing import Protocol
 
 from app.domain.ingest_orders import BatchReport
@@ -24,6 +25,9 @@ class ServiceMetrics(Protocol):
     def record_batch(self, report: BatchReport, size: int, seconds: float) -> None: ...
 
     def set_consumer_pending(self, count: int) -> None: ...
+
+    def set_readiness(self, checks: Mapping[str, bool]) -> None:
+        """What ``/readyz`` found: each check, and whether all hold."""
 
     def exposition(self) -> tuple[bytes, str]:
         """Every metric in the Prometheus text format, and its content type."""
