@@ -1,7 +1,8 @@
-"""What follows each ingested batch: its metrics, the live feed, and waiting requests."""
+"""What follows each ingested batch: its metrics, its trace, the live feed, and waiting requests."""
 
 from app.domain.ingest_orders import BatchReport
 from app.domain.order_arrivals import OrderArrivals
+from app.entrypoints.ingest_tracing import finish_batch
 from app.ports.metrics import ServiceMetrics
 from app.ports.order_feed import OrderFeed
 
@@ -16,6 +17,7 @@ class AfterBatch:
 
     def __call__(self, report: BatchReport, size: int, seconds: float) -> None:
         self._metrics.record_batch(report, size, seconds)
+        finish_batch(report)
         if report.stored_orders:
             self._feed.announce(report.stored_orders)
             self._arrivals.arrived((order.uid, order.json) for order in report.stored_orders)

@@ -23,8 +23,9 @@ from app.domain.ingest_orders import IngestOrders
 from app.domain.order_arrivals import OrderArrivals
 from app.domain.order_lookup import ListOrders, OrderLookup, WarmUpCache
 from app.domain.submit_order import SubmitOrder
-from app.entrypoints import asyncapi_document, connections
+from app.entrypoints import asyncapi_document, connections, tracing
 from app.entrypoints.after_batch import AfterBatch
+from app.entrypoints.ingest_tracing import ObservedOrderSource
 from app.entrypoints.nats_options import nats_options
 from app.entrypoints.service import OrderService
 from app.entrypoints.service_stats import ServiceStats
@@ -47,6 +48,10 @@ class Container(containers.DeclarativeContainer):
     nats_client = providers.Singleton(NATS)
     jetstream = nats_client.provided.jetstream.call()
     opened_pool = providers.Resource(connections.opened_pool, pool=db_pool)
+    # Traces (OTEL_*): no provider, so nothing traced, unless an OTLP endpoint is set.
+    tracer_provider = providers.Singleton(tracing.tracer_provider, settings)
+    traces = providers.Singleton(tracing.Tracing, tracer_provider)
+    instrumented = providers.Resource(tracing.instrumented, tracer_provider)
     nats_connect_options = providers.Callable(nats_options, settings=settings, name="order-service")
     connected_nats = providers.Resource(connections.connected_nats, nc=nats_client, options=nats_connect_options)
 
@@ -80,18 +85,27 @@ class Container(containers.DeclarativeContainer):
         subject=settings.provided.dlq_subject,
         source_stream=settings.provided.orders_stream,
     )
-    publisher = providers.Singleton(JetStreamOrderPublisher, js=jetstream, subject=settings.provided.orders_subject)
+    publisher = providers.Singleton(
+        JetStreamOrderPublisher,
+        js=jetstream,
+        subject=settings.provided.orders_subject,
+        context_headers=providers.Callable(tracing.trace_headers, traces),
+    )
+    traced_publisher = providers.Singleton(
+        tracing.traced_publisher, publisher, traces, settings.provided.orders_subject
+    )
     source = providers.Singleton(
         JetStreamOrderSource,
         nc=nats_client,
         stream=settings.provided.orders_stream,
         consumer=settings.provided.orders_consumer,
     )
+    observed_source = providers.Singleton(ObservedOrderSource, source, traces, settings.provided.orders_stream)
 
     arrivals = providers.Singleton(OrderArrivals)
     lookup = providers.Singleton(OrderLookup, cache=cache, repository=repository)
     list_orders = providers.Singleton(ListOrders, repository=repository)
-    submit = providers.Singleton(SubmitOrder, publisher=publisher, lookup=lookup, arrivals=arrivals)
+    submit = providers.Singleton(SubmitOrder, publisher=traced_publisher, lookup=lookup, arrivals=arrivals)
     warm_up = providers.Singleton(
         WarmUpCache,
         cache=cache,
@@ -102,7 +116,7 @@ class Container(containers.DeclarativeContainer):
     after_batch = providers.Singleton(AfterBatch, metrics=metrics, feed=feed, arrivals=arrivals)
     ingest_loop = providers.Singleton(
         IngestLoop,
-        source=source,
+        source=observed_source,
         ingest=ingest,
         repository=repository,
         batch_size=settings.provided.ingest_batch_size,
@@ -141,4 +155,5 @@ class Container(containers.DeclarativeContainer):
         access=access,
         page_cache=page_cache,
         asyncapi=providers.Singleton(asyncapi_document.document, settings),
+        tracing=traces,
     )

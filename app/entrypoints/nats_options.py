@@ -11,7 +11,8 @@ commands authenticate and encrypt alike:
   certificate for servers that verify clients.
 
 While the servers are away, nats-py reports every failed reconnect attempt (once a second);
-:class:`ConnectionLog` logs the first of an outage as a WARNING and the rest at DEBUG.
+:class:`ConnectionLog` logs the first of an outage as a WARNING, the rest at DEBUG, and the
+disconnection and reconnection at INFO.
 """
 
 import logging
@@ -83,8 +84,9 @@ class ConnectionLog:
         log.log(level, "NATS (%s): %s", self._name, str(error) or type(error).__name__)
 
     async def disconnected(self) -> None:
-        log.warning("disconnected from NATS (%s)", self._name)
+        """Also at every planned close: the error callback has said what went wrong, if anything."""
+        log.info("disconnected from NATS (%s)", self._name)
 
     async def reconnected(self) -> None:
         self._failing = False
-        log.warning("reconnected to NATS (%s)", self._name)
+        log.info("reconnected to NATS (%s)", self._name)

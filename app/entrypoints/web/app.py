@@ -9,6 +9,7 @@ from app.domain.order_lookup import ListOrders, OrderLookup
 from app.domain.submit_order import SubmitOrder
 from app.entrypoints.service import OrderService
 from app.entrypoints.service_stats import ServiceStats
+from app.entrypoints.tracing import Tracing
 from app.entrypoints.web import asyncapi, health, live_events, openapi, order_api, pages, swagger
 from app.entrypoints.web.api_access import ApiAccess
 from app.entrypoints.web.problems import no_route
@@ -38,6 +39,7 @@ class WebParts:
     access: ApiAccess
     page_cache: OrderCache  # rendered order pages by order_uid
     asyncapi: dict[str, Any]  # the message contract's document
+    tracing: Tracing
 
 
 def create_web_app(parts: WebParts) -> web.Application:
@@ -52,6 +54,7 @@ def create_web_app(parts: WebParts) -> web.Application:
         cache=parts.cache,
         timings=parts.metrics.http,
         access=parts.access,
+        tracing=parts.tracing,
     )
     openapi.add_routes(routes, parts.access)
     asyncapi.add_routes(routes, parts.asyncapi)

@@ -20,6 +20,7 @@ from multidict import CIMultiDict
 from app.domain.model import ORDER_UID_PATTERN
 from app.domain.order_lookup import ListOrders, OrderLookup
 from app.domain.submit_order import SubmitOrder
+from app.entrypoints.tracing import Tracing
 from app.entrypoints.web import api_listing, api_submit, cacheable
 from app.entrypoints.web.api_access import ApiAccess
 from app.entrypoints.web.problems import problem
@@ -111,6 +112,7 @@ def add_routes(
     cache: OrderCache,
     timings: HttpTimings,
     access: ApiAccess,
+    tracing: Tracing,
 ) -> None:
     # The hot route first: aiohttp tries the routes under a path prefix in the order they were added.
     order = routes.app.router.add_resource(ORDER_ROUTE, name="api-order")
@@ -121,5 +123,5 @@ def add_routes(
         order.add_route(method, cached_order_handler(cache, timings, method, read_through, access))
     listing = api_listing.handler(list_orders)
     routes.add("GET", "/api/orders", listing, name="api-orders", gated=not_ready_problem, guard=read)
-    submit_handler = api_submit.handler(submit)
+    submit_handler = tracing.server_handler(api_submit.handler(submit), "/api/orders")
     routes.add("POST", "/api/orders", submit_handler, name="api-orders", gated=not_ready_problem, guard=write)
