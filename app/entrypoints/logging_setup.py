@@ -9,13 +9,21 @@ show the same context after the message, as ``key=value``.
 Expected trouble is one WARNING line, not an ERROR with a traceback: aiohttp
 logs a client's malformed request (a too-long request line, a bad header) as an
 error with its traceback; :class:`ClientErrorsAsWarnings` makes it a warning
-naming the problem.
+naming the problem. When PostgreSQL drops a connection in the middle of a
+COPY, asyncpg abandons the operation's future, which asyncio reports as "Future
+exception was never retrieved" with a traceback; :func:`expected_loop_errors`
+makes that one warning too (the repository has already handled the failure).
 """
 
+import asyncio
 import logging
 import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
 from contextvars import ContextVar
+from typing import Any
 
+import asyncpg
 from aiohttp.http_exceptions import HttpProcessingError
 from pythonjsonlogger.orjson import OrjsonFormatter
 
@@ -42,8 +50,8 @@ class ClientErrorsAsWarnings(logging.Filter):
         error = record.exc_info[1] if record.exc_info else None
         if isinstance(error, HttpProcessingError) and record.levelno > logging.WARNING:
             problem = " ".join(str(error.message).split())
-            record.msg = "%s: %s: %s"
-            record.args = (record.getMessage(), type(error).__name__, problem[:200])
+            said = record.getMessage()
+            record.msg, record.args = "%s: %s: %s", (said, type(error).__name__, problem[:200])
             record.levelno, record.levelname = logging.WARNING, "WARNING"
             record.exc_info = record.exc_text = None
         return True
@@ -58,6 +66,31 @@ class TextFormatter(logging.Formatter):
         return f"{line} [{' '.join(context)}]" if context else line
 
 
+UNRETRIEVED = ("Future exception was never retrieved", "Task exception was never retrieved")
+
+
+@contextmanager
+def expected_loop_errors(loop: asyncio.AbstractEventLoop) -> Iterator[None]:
+    """While inside: a lost PostgreSQL connection's unretrieved failure is one WARNING line; everything
+    else goes to the loop's handler as before."""
+    previous = loop.get_exception_handler()
+
+    def handler(loop: asyncio.AbstractEventLoop, context: dict[str, Any]) -> None:
+        error = context.get("exception")
+        if isinstance(error, asyncpg.PostgresConnectionError) and context.get("message", "").startswith(UNRETRIEVED):
+            logging.getLogger("app.postgres").warning("PostgreSQL connection lost during an operation: %s", error)
+        elif previous is not None:
+            previous(loop, context)
+        else:
+            loop.default_exception_handler(context)
+
+    loop.set_exception_handler(handler)
+    try:
+        yield
+    finally:
+        loop.set_exception_handler(previous)
+
+
 def json_formatter() -> logging.Formatter:
     return OrjsonFormatter(
         "{levelname}{name}{message}",
@@ -67,15 +100,19 @@ def json_formatter() -> logging.Formatter:
     )
 
 
+class _StderrHandler(logging.StreamHandler):
+    """The handler ``configure`` adds (and replaces when called again)."""
+
+
 def configure(level: str = "INFO", log_format: str = "text") -> None:
-    """One handler on stderr for the whole process, replacing any configured before.
+    """One handler on stderr for the whole process, replacing the one configured before.
 
     ``log_format``: ``text`` or ``json``."""
-    handler = logging.StreamHandler(sys.stderr)
+    handler = _StderrHandler(sys.stderr)
     handler.setFormatter(json_formatter() if log_format == "json" else TextFormatter(TEXT_FORMAT))
     handler.addFilter(BatchContext())
     root = logging.getLogger()
-    for old in root.handlers[:]:
+    for old in [h for h in root.handlers if isinstance(h, _StderrHandler)]:
         root.removeHandler(old)
     root.addHandler(handler)
     root.setLevel(level.upper())
