@@ -57,4 +57,5 @@ class Settings(BaseSettings):
     def tracing(self) -> bool:
         """Traces are exported when an OTLP endpoint is set and tracing is not turned off."""
         endpoint = self.otel_exporter_otlp_traces_endpoint or self.otel_exporter_otlp_endpoint
-        return bool(endpoint) and not self.otel_sdk_disabled and self.otel_traces_exporter == "otlp"
+        exporters = [name.strip() for name in self.otel_traces_exporter.split(",")]
+        return bool(endpoint) and not self.otel_sdk_disabled and "otlp" in exporters
