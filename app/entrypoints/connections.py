@@ -51,10 +51,15 @@ def server_list(urls: str) -> list[str]:
 
 
 async def connected_nats(nc: NATS, urls: str, name: str = "order-service") -> AsyncIterator[NATS]:
-    """Connect, retrying until a server answers; afterwards it reconnects without limit."""
+    """Connect, retrying until a server answers; afterwards it reconnects without limit.
+
+    ``no_echo``: the server does not send this connection what it published itself, such as
+    its own announcements of stored orders (JetStream's deliveries and replies come from the
+    server, so they are not affected)."""
     await nc.connect(
         servers=server_list(urls),
         name=name,
+        no_echo=True,
         allow_reconnect=True,
         max_reconnect_attempts=-1,
         reconnect_time_wait=1,
