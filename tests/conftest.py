@@ -9,10 +9,12 @@ import copy
 import json
 import os
 from collections.abc import AsyncIterator, Iterator
+from pathlib import Path
 
 import nats
 import pytest
 
+from app.embedded.nats_cluster import NatsCluster
 from app.embedded.nats_server_process import NatsServerProcess
 from app.embedded.pgserver_postgres import PgserverPostgres
 from tests.sample_order import SAMPLE_PATH
@@ -61,6 +63,17 @@ def nats_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
         yield server.url
     finally:
         server.stop()
+
+
+@pytest.fixture
+def nats_cluster(tmp_path: Path) -> Iterator[NatsCluster]:
+    """Three JetStream nodes routed into one cluster on loopback ports, for this test alone."""
+    cluster = NatsCluster(tmp_path / "cluster")
+    cluster.start()
+    try:
+        yield cluster
+    finally:
+        cluster.stop()
 
 
 @pytest.fixture(scope="session")
