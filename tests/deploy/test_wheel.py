@@ -1,10 +1,12 @@
-"""The wheel, built from the tree as an image builds it, installed (not editable) into a new venv.
+"""The wheel, built as the image builds it, installed (not editable) into a new venv.
 
-It must carry the templates, the static files and the migrations: ``orders
-migrate`` from it applies every migration, and ``orders serve`` from it answers
-the pages. The new venv sees the test venv's third-party packages through a
-``.pth`` line (so nothing is downloaded), but not this checkout: ``app`` is
-imported from the wheel's copy, which the test checks.
+It is built from exactly the files the Dockerfile's first stage copies (those
+git tracks), with pip as that stage runs it. It must carry the templates, the
+static files and the migrations: ``orders migrate`` from it applies every
+migration, and ``orders serve`` from it answers the pages. The new venv sees
+the test venv's third-party packages through a ``.pth`` line (so nothing is
+downloaded), but not this checkout: ``app`` is imported from the wheel's copy,
+which the test checks.
 """
 
 import asyncio
@@ -21,17 +23,25 @@ import nats
 import pytest
 
 from app.embedded.free_port import free_tcp_port
+from tests.deploy.dockerfile import copied_sources, stages
 from tests.servers import isolated_settings
 
 ROOT = Path(__file__).resolve().parents[2]
-MIGRATIONS = sorted(p.stem for p in (ROOT / "migrations").glob("*.sql") if not p.name.endswith(".rollback.sql"))
-MIGRATIONS = sorted([*MIGRATIONS, *(p.stem for p in (ROOT / "migrations").glob("*.py"))])
+MIGRATIONS = sorted(
+    p.stem
+    for p in (ROOT / "migrations").iterdir()
+    if p.suffix in (".sql", ".py") and not p.name.endswith(".rollback.sql")
+)
 
 
-def tracked_tree(into: Path) -> Path:
-    """A copy of the files git tracks (links kept as links), so the build leaves the checkout alone."""
+def image_context(into: Path) -> Path:
+    """A copy of what the image's build stage copies (links kept as links), so the build leaves
+    the checkout alone."""
+    copied = copied_sources(stages()[0])
     names = subprocess.run(["git", "ls-files", "-z"], cwd=ROOT, capture_output=True, check=True).stdout
     for name in filter(None, names.decode().split("\0")):
+        if not any(name == path or name.startswith(path + "/") for path in copied):
+            continue
         source, target = ROOT / name, into / name
         if not source.exists() and not source.is_symlink():
             continue  # deleted in the work tree, not yet committed
@@ -47,7 +57,7 @@ def tracked_tree(into: Path) -> Path:
 def installed(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
     """The new venv's bin directory, with the wheel installed."""
     base = tmp_path_factory.mktemp("wheel")
-    tree = tracked_tree(base / "tree")
+    tree = image_context(base / "context")
     pip = [sys.executable, "-m", "pip", "--disable-pip-version-check", "--quiet"]
     subprocess.run([*pip, "wheel", "--no-deps", "-w", str(base / "dist"), str(tree)], check=True, timeout=300)
     (wheel,) = (base / "dist").glob("order_service-*.whl")
