@@ -17,6 +17,7 @@ import pytest
 from app.embedded.nats_cluster import NatsCluster
 from app.embedded.nats_server_process import NatsServerProcess
 from app.embedded.pgserver_postgres import PgserverPostgres
+from app.entrypoints.connections import server_list
 from tests.sample_order import SAMPLE_PATH
 from tests.servers import (
     FAST_PG,
@@ -105,7 +106,7 @@ async def empty_database_url(postgres_server_url: str) -> AsyncIterator[str]:
 
 @pytest.fixture
 async def nc(nats_url: str) -> AsyncIterator[nats.NATS]:
-    client = await nats.connect(nats_url)
+    client = await nats.connect(server_list(nats_url))
     yield client
     await client.close()
 
