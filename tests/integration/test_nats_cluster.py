@@ -88,8 +88,9 @@ async def test_the_service_makes_replicated_streams_with_its_limits_through_any_
         f"{nobody}, {nats_cluster.url}",
         database_url,
         stream_replicas=3,
-        orders_stream_max_bytes=256 * MIB,
+        orders_stream_max_bytes=64 * MIB,
         dlq_stream_max_age_seconds=86_400,
+        dlq_stream_max_bytes=32 * MIB,
     )
     client = await ready_client(aiohttp_client, settings)
     orders = [OrderFactory(seed=n).order() for n in range(1, 4)]
@@ -99,9 +100,9 @@ async def test_the_service_makes_replicated_streams_with_its_limits_through_any_
 
     js = cluster_nc.jetstream()
     ingest = (await js.stream_info(settings.orders_stream)).config
-    assert (ingest.num_replicas, ingest.max_bytes, ingest.max_age) == (3, 256 * MIB, 7 * 86_400)
+    assert (ingest.num_replicas, ingest.max_bytes, ingest.max_age) == (3, 64 * MIB, 7 * 86_400)
     assert ingest.discard == DiscardPolicy.NEW
     dead = (await js.stream_info(settings.dlq_stream)).config
-    assert (dead.num_replicas, dead.max_age, dead.max_bytes) == (3, 86_400, 2**30)
+    assert (dead.num_replicas, dead.max_age, dead.max_bytes) == (3, 86_400, 32 * MIB)
     consumer = await js.consumer_info(settings.orders_stream, settings.orders_consumer)
     assert consumer.cluster is not None and len(consumer.cluster.replicas or []) == 2
