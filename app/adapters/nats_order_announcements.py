@@ -62,7 +62,8 @@ def announced_orders(body: bytes) -> list[SerializedOrder]:
 
 
 class NatsOrderAnnouncer:
-    """Publishes announcements in the background, in the order they were made."""
+    """Publishes announcements in the background, in the order they were made; none while the
+    connection is down, so that they never crowd the acks out of nats-py's reconnect buffer."""
 
     def __init__(self, nc: NATS, subject: str, origin: str) -> None:
         self._nc = nc
@@ -84,8 +85,12 @@ class NatsOrderAnnouncer:
             await asyncio.wait([before])
         try:
             for body in bodies:
+                if not self._nc.is_connected:
+                    # Reconnecting: the client's buffer is for the acks; these orders cost misses.
+                    log.warning("announcement of stored orders not sent: NATS is disconnected")
+                    return
                 await self._nc.publish(self._subject, body, headers=self._headers)
-        except nats.errors.Error as error:  # disconnected too long, or closing: those orders cost misses
+        except nats.errors.Error as error:  # closing, or the buffer full: those orders cost misses
             log.warning("announcement not sent: %s", str(error) or type(error).__name__)
 
 
