@@ -6,6 +6,7 @@ with it when the app is built; the resources open them at startup
 """
 
 import asyncio
+import contextlib
 import logging
 from collections.abc import AsyncIterator
 
@@ -51,10 +52,15 @@ def server_list(urls: str) -> list[str]:
 
 
 async def connected_nats(nc: NATS, urls: str, name: str = "order-service") -> AsyncIterator[NATS]:
-    """Connect, retrying until a server answers; afterwards it reconnects without limit."""
+    """Connect, retrying until a server answers; afterwards it reconnects without limit.
+
+    ``no_echo``: the server does not send this connection what it published itself, such as
+    its own announcements of stored orders (JetStream's deliveries and replies come from the
+    server, so they are not affected)."""
     await nc.connect(
         servers=server_list(urls),
         name=name,
+        no_echo=True,
         allow_reconnect=True,
         max_reconnect_attempts=-1,
         reconnect_time_wait=1,
@@ -66,7 +72,9 @@ async def connected_nats(nc: NATS, urls: str, name: str = "order-service") -> As
     try:
         yield nc
     finally:
-        await nc.drain() if nc.is_connected else await nc.close()
+        # Closing while every server is away: nats-py's close still flushes into the lost socket.
+        with contextlib.suppress(ConnectionError):
+            await nc.drain() if nc.is_connected else await nc.close()
 
 
 async def _log_error(error: Exception) -> None:
