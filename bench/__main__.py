@@ -17,8 +17,9 @@ import nats
 import uvloop
 from nats.js.errors import NotFoundError
 
+from app.entrypoints.connections import server_list
 from app.entrypoints.settings import Settings
-from bench import lookup_phases, storage_phases
+from bench import lookup_phases, storage_phases, worker_phases
 from bench.infra import fresh_database, new_tag, servers, service_env
 from bench.profile import Profiler
 from bench.report import DOC, STEAL_WARNING, OtherLoad, Row, machine, table, write_doc
@@ -32,8 +33,14 @@ def _arguments() -> argparse.Namespace:
     parser.add_argument("--lookups", type=int, default=10_000, help="distinct uids wrk asks for (10000)")
     parser.add_argument(
         "--only",
-        choices=("ingest", "storage"),
-        help="stop after ingest (or ingest and warm-up): quicker runs while working on them; the doc is left alone",
+        choices=("ingest", "storage", "workers"),
+        help="stop after ingest (or ingest and warm-up), or run only the cached lookup with workers (after"
+        " ingesting --orders): quicker runs while working on them; the doc is left alone",
+    )
+    parser.add_argument(
+        "--quick",
+        action="store_true",
+        help="with --only workers: one round of 1-s wrk runs, to check the phase's code path (figures meaningless)",
     )
     parser.add_argument(
         "--profile",
@@ -41,7 +48,10 @@ def _arguments() -> argparse.Namespace:
         metavar="DIR",
         help="record py-spy profiles of each phase into DIR (does not rewrite the doc)",
     )
-    return parser.parse_args()
+    args = parser.parse_args()
+    if args.quick and args.only != "workers":
+        parser.error("--quick goes with --only workers")
+    return args
 
 
 def _settings(nats_url: str, database_url: str) -> tuple[Settings, dict[str, str]]:
@@ -53,7 +63,7 @@ def _settings(nats_url: str, database_url: str) -> tuple[Settings, dict[str, str
 
 
 async def _drop_streams(settings: Settings) -> None:
-    nc = await nats.connect(required(settings.nats_url), name="bench-cleanup")
+    nc = await nats.connect(server_list(required(settings.nats_url)), name="bench-cleanup")
     try:
         js = nc.jetstream()
         for stream in (settings.orders_stream, settings.dlq_stream):
@@ -74,6 +84,8 @@ async def _bench(args: argparse.Namespace, work_dir: Path) -> int:
             settings, env = _settings(found.nats_url, database_url)
             details = await machine(found.nats_url, database_url)
             run = Run(settings, env, work_dir, Profiler(args.profile), args.orders, args.lookups)
+            if args.quick:
+                run.wrk_seconds, run.warm_seconds, run.worker_rounds = 1, 0, 1
             rows = []
             try:
                 phases = (
@@ -81,8 +93,10 @@ async def _bench(args: argparse.Namespace, work_dir: Path) -> int:
                     ("warm-up", storage_phases.warm_up),
                     ("uncached lookup + memory", lookup_phases.uncached),
                     ("cached lookup + page", lookup_phases.cached),
+                    ("cached lookup, workers = cores", worker_phases.workers),
                 )
-                for name, phase in phases[: {None: 4, "storage": 2, "ingest": 1}[args.only]]:
+                chosen = {None: phases, "storage": phases[:2], "ingest": phases[:1], "workers": phases[4:]}
+                for name, phase in chosen[args.only]:
                     print(f"== {name}", flush=True)
                     started = time.perf_counter()
                     result = await phase(run)

@@ -16,6 +16,7 @@ from nats.js.api import AckPolicy, ConsumerConfig, DeliverPolicy
 
 from app.adapters.pg_order_repository import SELECT_ONE, SELECT_RECENT
 from app.embedded.free_port import free_tcp_port
+from app.entrypoints.connections import server_list
 from bench.cpus import pin_to
 
 
@@ -73,7 +74,7 @@ async def raw_point_reads(
 
 async def raw_fetch_ack(nats_url: str, stream: str, expected: int, batch_size: int) -> float:
     """Seconds for a second durable pull consumer to fetch and ack ``expected`` messages."""
-    nc = await nats.connect(nats_url, name="bench-ceiling")
+    nc = await nats.connect(server_list(nats_url), name="bench-ceiling")
     try:
         js = nc.jetstream()
         durable = "bench-raw-fetch-ack"

@@ -11,6 +11,8 @@ from pathlib import Path
 import asyncpg
 import nats
 
+from app.entrypoints.connections import server_list
+
 DOC = Path(__file__).resolve().parents[1] / "docs" / "benchmarks.md"
 HEADER = Path(__file__).with_name("README.md")
 
@@ -55,7 +57,7 @@ def _wrk_version() -> str:
 
 
 async def machine(nats_url: str, database_url: str) -> dict[str, str]:
-    nc = await nats.connect(nats_url, name="bench-info")
+    nc = await nats.connect(server_list(nats_url), name="bench-info")
     try:
         nats_version = str(nc.connected_server_version)
     finally:

@@ -6,6 +6,7 @@ from pathlib import Path
 from app.entrypoints.settings import Settings
 from bench.profile import Profiler
 from bench.service_proc import ServiceProcess
+from bench.wrk import SECONDS, WARM_SECONDS
 
 ROUNDS = 3  # service and ceiling measured in turns, each round a new process: see bench/README.md
 INGEST_ROUNDS = 5  # a round's ratio moved by ±0.06 on an AMD VM: the median of five moves less than of three
@@ -20,6 +21,9 @@ class Run:
     profiler: Profiler
     orders: int = 100_000
     lookups: int = 10_000
+    wrk_seconds: int = SECONDS  # of the workers phase's wrk runs (--quick shortens them)
+    warm_seconds: int = WARM_SECONDS
+    worker_rounds: int = ROUNDS
     notes: list[str] = field(default_factory=list)
     uids_file: Path | None = None
     bodies_file: Path | None = None

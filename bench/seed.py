@@ -12,6 +12,7 @@ import nats
 from app.adapters.jetstream_order_publisher import JetStreamOrderPublisher
 from app.adapters.jetstream_topology import ensure_topology
 from app.adapters.pg_order_repository import PgOrderRepository
+from app.entrypoints.connections import server_list
 from app.entrypoints.container import Container
 from app.entrypoints.producer import produce
 from app.entrypoints.producer_messages import generated_messages
@@ -21,7 +22,7 @@ from bench.run import required
 
 async def publish_orders(settings: Settings, count: int, seed: int = 2024) -> float:
     """Create the service's streams and consumer, publish ``count`` valid orders; seconds taken."""
-    nc = await nats.connect(required(settings.nats_url), name="bench-producer")
+    nc = await nats.connect(server_list(required(settings.nats_url)), name="bench-producer")
     try:
         js = nc.jetstream()
         await ensure_topology(js, Container(settings=settings).names())
@@ -38,7 +39,7 @@ async def publish_orders(settings: Settings, count: int, seed: int = 2024) -> fl
 
 async def wait_ingested(settings: Settings, expected: int, timeout: float = 600.0) -> float:
     """perf_counter() once the consumer has nothing pending or unacked and the table holds ``expected``."""
-    nc = await nats.connect(required(settings.nats_url), name="bench-watch")
+    nc = await nats.connect(server_list(required(settings.nats_url)), name="bench-watch")
     conn = await asyncpg.connect(required(settings.database_url))
     deadline = time.perf_counter() + timeout
     try:

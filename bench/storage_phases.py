@@ -10,6 +10,7 @@ import asyncpg
 import nats
 
 from app.adapters.pg_order_rows import TABLE_COLUMNS
+from app.entrypoints.connections import server_list
 from app.entrypoints.settings import Settings
 from bench.ceilings import raw_fetch_ack, raw_recent_select
 from bench.report import Row, busy_seconds
@@ -119,7 +120,7 @@ async def _forget_ingest(settings: Settings) -> None:
         await conn.execute(f"TRUNCATE {ORDER_TABLES} RESTART IDENTITY")
     finally:
         await conn.close()
-    nc = await nats.connect(required(settings.nats_url), name="bench-reset")
+    nc = await nats.connect(server_list(required(settings.nats_url)), name="bench-reset")
     try:
         await nc.jetstream().delete_consumer(settings.orders_stream, settings.orders_consumer)
     finally:

@@ -9,12 +9,15 @@ import copy
 import json
 import os
 from collections.abc import AsyncIterator, Iterator
+from pathlib import Path
 
 import nats
 import pytest
 
+from app.embedded.nats_cluster import NatsCluster
 from app.embedded.nats_server_process import NatsServerProcess
 from app.embedded.pgserver_postgres import PgserverPostgres
+from app.entrypoints.connections import server_list
 from tests.sample_order import SAMPLE_PATH
 from tests.servers import (
     FAST_PG,
@@ -63,6 +66,17 @@ def nats_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
         server.stop()
 
 
+@pytest.fixture
+def nats_cluster(tmp_path: Path) -> Iterator[NatsCluster]:
+    """Three JetStream nodes routed into one cluster on loopback ports, for this test alone."""
+    cluster = NatsCluster(tmp_path / "cluster")
+    cluster.start()
+    try:
+        yield cluster
+    finally:
+        cluster.stop()
+
+
 @pytest.fixture(scope="session")
 def template_database(postgres_server_url: str) -> Iterator[str]:
     import asyncio
@@ -92,7 +106,7 @@ async def empty_database_url(postgres_server_url: str) -> AsyncIterator[str]:
 
 @pytest.fixture
 async def nc(nats_url: str) -> AsyncIterator[nats.NATS]:
-    client = await nats.connect(nats_url)
+    client = await nats.connect(server_list(nats_url))
     yield client
     await client.close()
 

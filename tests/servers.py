@@ -64,6 +64,7 @@ def isolated_settings(nats_url: str, database_url: str, **overrides) -> Settings
         "orders_consumer": f"order-service-{tag}",
         "dlq_stream": f"ORDERS_DLQ_{tag}",
         "dlq_subject": f"orders_{tag}.dlq",
+        "orders_stored_subject": f"orders_{tag}.stored",
         "db_command_timeout": 5.0,
         "api_tokens": API_TOKEN,
     }

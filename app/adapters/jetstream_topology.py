@@ -1,20 +1,35 @@
 """StreamTopology on JetStream: the order stream, the dead-letter stream and the consumer.
 
+A missing stream is created with the service's settings. An existing one is
+only ever raised to what the service needs (``reconciled``): an operator's
+replicas, limits and other choices stay as they are, and a stream that already
+satisfies the service is not updated at all.
+
 nats-py ignores the config passed to ``pull_subscribe`` when the consumer
 already exists, so the consumer is added (created or updated) explicitly here
 and the source then binds to it by name.
 """
 
-from dataclasses import dataclass
+import dataclasses
+from dataclasses import dataclass, field
+from typing import Any
 
 from nats.js import JetStreamContext
-from nats.js.api import AckPolicy, ConsumerConfig, DeliverPolicy, StorageType, StreamConfig
+from nats.js.api import AckPolicy, ConsumerConfig, DeliverPolicy, DiscardPolicy, StorageType, StreamConfig
 from nats.js.errors import NotFoundError
 
 
 @dataclass(frozen=True)
+class StreamLimits:
+    """How much a stream keeps: ``max_age`` seconds (0: no limit), ``max_bytes`` (-1: no limit)."""
+
+    max_age: float = 0.0
+    max_bytes: int = -1
+
+
+@dataclass(frozen=True)
 class JetStreamNames:
-    """Where orders come in and where the bad ones go."""
+    """Where orders come in and where the bad ones go, and how those streams are kept."""
 
     stream: str = "ORDERS"
     subject: str = "orders.new"
@@ -24,37 +39,80 @@ class JetStreamNames:
     duplicate_window: float = 120.0
     ack_wait: float = 30.0
     max_ack_pending: int = 20_000
+    replicas: int = 1
+    limits: StreamLimits = field(default_factory=StreamLimits)
+    dlq_limits: StreamLimits = field(default_factory=StreamLimits)
 
 
-async def ensure_stream(js: JetStreamContext, config: StreamConfig) -> None:
+def wanted_stream(name: str, subject: str, names: JetStreamNames, limits: StreamLimits) -> StreamConfig:
+    """A stream as the service creates it. A full stream refuses new messages (DiscardPolicy.NEW)
+    rather than dropping its oldest, which may not have been ingested yet."""
+    return StreamConfig(
+        name=name,
+        subjects=[subject],
+        storage=StorageType.FILE,
+        num_replicas=names.replicas,
+        duplicate_window=names.duplicate_window,
+        max_age=limits.max_age,
+        max_bytes=limits.max_bytes,
+        discard=DiscardPolicy.NEW,
+    )
+
+
+def subject_matches(pattern: str, subject: str) -> bool:
+    """Whether a stream subject (``*`` one token, ``>`` the rest) takes ``subject``."""
+    tokens, wanted = pattern.split("."), subject.split(".")
+    for n, token in enumerate(tokens):
+        if token == ">":
+            return len(wanted) > n
+        if n >= len(wanted) or token not in ("*", wanted[n]):
+            return False
+    return len(tokens) == len(wanted)
+
+
+def reconciled(existing: StreamConfig, wanted: StreamConfig) -> StreamConfig | None:
+    """``existing`` raised to what the service needs, or None when it needs nothing.
+
+    Only these change: our subject is added if no subject of the stream takes it; replicas and
+    the duplicate window are raised to ours if lower; an age or size limit is set to ours only
+    where the stream has none. Nothing is ever lowered or removed."""
+    changes: dict[str, Any] = {}
+    subjects = list(existing.subjects or [])
+    for subject in wanted.subjects or []:
+        if not any(subject_matches(pattern, subject) for pattern in subjects):
+            subjects.append(subject)
+            changes["subjects"] = subjects
+    if (existing.num_replicas or 1) < (wanted.num_replicas or 1):
+        changes["num_replicas"] = wanted.num_replicas
+    if (existing.duplicate_window or 0) < wanted.duplicate_window:
+        changes["duplicate_window"] = wanted.duplicate_window
+    if not existing.max_age and wanted.max_age:
+        changes["max_age"] = wanted.max_age
+    if (existing.max_bytes or -1) <= 0 and (wanted.max_bytes or -1) > 0:
+        changes["max_bytes"] = wanted.max_bytes
+    return dataclasses.replace(existing, **changes) if changes else None
+
+
+async def ensure_stream(js: JetStreamContext, wanted: StreamConfig) -> None:
     try:
-        await js.stream_info(config.name or "")
+        info = await js.stream_info(wanted.name or "")
     except NotFoundError:
-        await js.add_stream(config)
-    else:
-        await js.update_stream(config)
+        await js.add_stream(wanted)
+        return
+    update = reconciled(info.config, wanted)
+    if update is not None:
+        await js.update_stream(update)
 
 
 async def ensure_topology(js: JetStreamContext, names: JetStreamNames) -> None:
-    """Both streams on file storage, then the consumer with our exact config."""
-    await ensure_stream(
-        js,
-        StreamConfig(
-            name=names.stream,
-            subjects=[names.subject],
-            storage=StorageType.FILE,
-            duplicate_window=names.duplicate_window,
-        ),
-    )
-    await ensure_stream(
-        js,
-        StreamConfig(
-            name=names.dlq_stream,
-            subjects=[names.dlq_subject],
-            storage=StorageType.FILE,
-            duplicate_window=names.duplicate_window,
-        ),
-    )
+    """Both streams on file storage, then the consumer with our exact config (but for its
+    replicas: an existing consumer keeps its own)."""
+    await ensure_stream(js, wanted_stream(names.stream, names.subject, names, names.limits))
+    await ensure_stream(js, wanted_stream(names.dlq_stream, names.dlq_subject, names, names.dlq_limits))
+    try:
+        replicas = (await js.consumer_info(names.stream, names.consumer)).config.num_replicas
+    except NotFoundError:
+        replicas = None  # as the stream's
     await js.add_consumer(
         names.stream,
         ConsumerConfig(
@@ -65,12 +123,13 @@ async def ensure_topology(js: JetStreamContext, names: JetStreamNames) -> None:
             ack_wait=names.ack_wait,
             max_deliver=-1,  # transient failures are retried forever; bad input is dead-lettered
             max_ack_pending=names.max_ack_pending,
+            num_replicas=replicas,
         ),
     )
 
 
 class JetStreamTopology:
-    """The streams and consumer of ``names``, made or brought up to date at every start."""
+    """The streams and consumer of ``names``, made or brought up to what the service needs at every start."""
 
     def __init__(self, js: JetStreamContext, names: JetStreamNames) -> None:
         self._js = js

@@ -1,36 +1,71 @@
-"""OrderFeed in this process: newly stored orders, broadcast to live listeners (SSE clients)."""
+"""OrderFeed in this process: newly stored orders, broadcast to live listeners (SSE clients).
+
+A listener holds a count and the latest ``keep`` summaries, not a queue: while
+it is busy (a slow page, a burst of 1,000 orders in one batch) the count grows
+and older summaries give way to newer ones, in constant memory. Its next news
+says how many orders it missed; none is ever lost count of.
+"""
 
 import asyncio
+from collections import deque
 from collections.abc import AsyncIterator, Sequence
 from contextlib import asynccontextmanager
 
 from app.domain.document import SerializedOrder
 from app.domain.order_summary import order_summary
-from app.ports.order_feed import FeedEvent
+from app.ports.order_feed import FeedEvent, FeedNews
+
+KEEP = 20  # the summaries a listener keeps: as many as the home page lists
+
+
+class MemoryFeedListener:
+    """One listener's news since it last looked."""
+
+    def __init__(self, keep: int) -> None:
+        self._count = 0
+        self._latest: deque[FeedEvent] = deque(maxlen=keep)
+        self._waiting = asyncio.Event()
+        self._closed = False
+
+    def add(self, count: int, latest: Sequence[FeedEvent]) -> None:
+        self._count += count
+        self._latest.extend(latest)
+        self._waiting.set()
+
+    async def news(self) -> FeedNews | None:
+        await self._waiting.wait()
+        if self._closed:
+            return None
+        self._waiting.clear()
+        news = FeedNews(self._count, tuple(self._latest))
+        self._count = 0
+        self._latest.clear()
+        return news
+
+    def close(self) -> None:
+        self._closed = True
+        self._waiting.set()
 
 
 class MemoryOrderFeed:
-    """Each listener has a bounded queue; a listener too slow to keep up loses old events, not the service."""
+    """Broadcasts each announcement to every listener; summarizes only the orders a listener can keep."""
 
-    def __init__(self, queue_size: int = 256) -> None:
-        self._queue_size = queue_size
-        self._listeners: set[asyncio.Queue[FeedEvent]] = set()
+    def __init__(self, keep: int = KEEP) -> None:
+        self._keep = keep
+        self._listeners: set[MemoryFeedListener] = set()
 
     def announce(self, orders: Sequence[SerializedOrder]) -> None:
-        if not self._listeners:
+        if not self._listeners or not orders:
             return
-        summaries = [order_summary(o.order) for o in orders]
-        for queue in self._listeners:
-            for summary in summaries:
-                if queue.full():
-                    queue.get_nowait()
-                queue.put_nowait(summary)
+        latest = [order_summary(o.order) for o in orders[-self._keep :]]
+        for listener in self._listeners:
+            listener.add(len(orders), latest)
 
     @asynccontextmanager
-    async def listen(self) -> AsyncIterator[asyncio.Queue[FeedEvent]]:
-        queue: asyncio.Queue[FeedEvent] = asyncio.Queue(self._queue_size)
-        self._listeners.add(queue)
+    async def listen(self) -> AsyncIterator[MemoryFeedListener]:
+        listener = MemoryFeedListener(self._keep)
+        self._listeners.add(listener)
         try:
-            yield queue
+            yield listener
         finally:
-            self._listeners.discard(queue)
+            self._listeners.discard(listener)

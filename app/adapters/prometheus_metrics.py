@@ -1,5 +1,11 @@
-"""ServiceMetrics for Prometheus, in a registry of its own (one per service)."""
+"""ServiceMetrics for Prometheus, in a registry of its own (one per service instance).
 
+Each instance (each worker of ``orders serve --workers N``) counts what it did
+itself and says who it is (``orders_instance_info``), so that the instances
+behind one address can be told apart.
+"""
+
+import os
 from collections.abc import Iterator, Mapping
 
 from prometheus_client import (
@@ -8,6 +14,7 @@ from prometheus_client import (
     Counter,
     Gauge,
     Histogram,
+    Info,
     generate_latest,
 )
 from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, Metric
@@ -37,11 +44,14 @@ class _CacheCollector(Collector):
 
 
 class PrometheusMetrics:
-    """Ingest, dead letters, cache, consumer lag and HTTP timings."""
+    """Ingest, dead letters, cache, consumer lag, HTTP timings, and which instance this is."""
 
-    def __init__(self, cache: OrderCache) -> None:
+    def __init__(self, cache: OrderCache, instance: str = "") -> None:
         self.registry = CollectorRegistry(auto_describe=True)
         r = self.registry
+        self.instance = Info("orders_instance", "This instance: its announcement origin and process id", registry=r)
+        self.instance.info({"instance": instance, "pid": str(os.getpid())})
+        self.learned = Counter("orders_learned", "Orders other instances stored and announced", registry=r)
         self.ingested = Counter("orders_ingested", "Orders newly stored", registry=r)
         self.duplicates = Counter("orders_duplicates", "Redelivered orders already stored", registry=r)
         self.conflicts = Counter("orders_conflicts", "Same order_uid with different content", registry=r)
@@ -80,6 +90,9 @@ class PrometheusMetrics:
             self.retried.inc(report.retried)
         for reason, count in report.dead_lettered.items():
             self.dead_lettered.labels(reason).inc(count)
+
+    def record_learned(self, count: int) -> None:
+        self.learned.inc(count)
 
     def set_consumer_pending(self, count: int) -> None:
         self.pending.set(count)

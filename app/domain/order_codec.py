@@ -96,6 +96,8 @@ def decode(raw: bytes) -> ValidOrder:
     """The order in ``raw``, its time in UTC; ``NotDecodable`` when it does not fit the Structs."""
     if b"\\u0000" in raw:  # JSON can carry NUL only as this escape; the Structs do not look for it
         raise NotDecodable("the text may hold NUL: left to the model")
+    if not raw.isascii() and not _is_utf8(raw):  # msgspec does not check the fields it skips
+        raise NotDecodable("not UTF-8: left to the model")
     try:
         order = _DECODER.decode(raw)
         if order.date_created.tzinfo is not UTC:
@@ -103,6 +105,14 @@ def decode(raw: bytes) -> ValidOrder:
     except (msgspec.ValidationError, msgspec.DecodeError, ValueError) as error:
         raise NotDecodable(str(error)) from None
     return order
+
+
+def _is_utf8(raw: bytes) -> bool:
+    try:
+        raw.decode()
+    except UnicodeDecodeError:
+        return False
+    return True
 
 
 def encode(order: ValidOrder) -> bytes:

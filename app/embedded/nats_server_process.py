@@ -14,6 +14,7 @@ import sysconfig
 import time
 import urllib.error
 import urllib.request
+from collections.abc import Sequence
 from pathlib import Path
 
 from app.embedded.free_port import free_tcp_port
@@ -38,8 +39,9 @@ class NatsServerProcess:
     """A JetStream-enabled nats-server child process with a fixed URL.
 
     Ports are chosen once at construction, so stop()/start() and kill()/start()
-    bring the server back on the same URL with the same file store. ``config``, if
-    given, is a nats-server configuration file (users, permissions, TLS) read
+    bring the server back on the same URL with the same file store. ``args`` are
+    further command-line options (a cluster's, see ``nats_cluster.py``). ``config``,
+    if given, is a nats-server configuration file (users, permissions, TLS) read
     besides the command-line options, which take precedence; ``scheme`` is what
     ``url`` starts with (``tls`` for a server that requires TLS).
     """
@@ -49,6 +51,7 @@ class NatsServerProcess:
         store_dir: Path,
         port: int | None = None,
         host: str = "127.0.0.1",
+        args: Sequence[str] = (),
         config: Path | None = None,
         scheme: str = "nats",
     ) -> None:
@@ -58,6 +61,7 @@ class NatsServerProcess:
         self.host = host
         self.port = port if port is not None else free_tcp_port(host)
         self.monitor_port = free_tcp_port(host)
+        self.args = list(args)
         self.log_path = self.store_dir.parent / f"{self.store_dir.name}.log"
         self._proc: subprocess.Popen[bytes] | None = None
 
@@ -81,6 +85,7 @@ class NatsServerProcess:
             "-a", self.host, "-p", str(self.port),
             "-m", str(self.monitor_port),
             "-js", "-sd", str(self.store_dir),
+            *self.args,
         ]  # fmt: skip
         if self.config is not None:
             cmd += ["-c", str(self.config)]
@@ -92,19 +97,26 @@ class NatsServerProcess:
             )  # fmt: skip
         self._wait_ready()
 
+    @property
+    def monitor_url(self) -> str:
+        return f"http://{self.host}:{self.monitor_port}"
+
+    def healthy(self, query: str = "") -> bool:
+        """Whether the server's ``/healthz`` (with ``query``) answers 200 now."""
+        try:
+            with urllib.request.urlopen(f"{self.monitor_url}/healthz{query}", timeout=1) as resp:
+                return bool(resp.status == 200)
+        except (urllib.error.URLError, OSError):
+            return False
+
     def _wait_ready(self) -> None:
-        health = f"http://{self.host}:{self.monitor_port}/healthz?js-enabled-only=true"
         deadline = time.monotonic() + _START_TIMEOUT
         while time.monotonic() < deadline:
             if not self.is_running:
                 raise RuntimeError(f"nats-server exited during startup:\n{self._log_tail()}")
-            try:
-                with urllib.request.urlopen(health, timeout=1) as resp:
-                    if resp.status == 200:
-                        logger.info("nats-server ready on %s", self.url)
-                        return
-            except (urllib.error.URLError, OSError):
-                pass
+            if self.healthy("?js-enabled-only=true"):
+                logger.info("nats-server ready on %s", self.url)
+                return
             time.sleep(0.05)
         self.kill()
         raise RuntimeError(f"nats-server not ready after {_START_TIMEOUT}s:\n{self._log_tail()}")

@@ -8,7 +8,7 @@ Three channels, named by the settings' subjects:
   ``components/schemas`` as the OpenAPI document does;
 - the dead-letter subject (``DLQ_SUBJECT``, stream ``DLQ_STREAM``): the original bytes and
   headers of a message the service could not take, with ``Orders-*`` headers saying why;
-- the announcement subject (``ANNOUNCE_SUBJECT``, core NATS): the orders an instance has just
+- the announcement subject (``ORDERS_STORED_SUBJECT``, core NATS): the orders an instance has just
   stored, as the API serves them, for the other instances.
 """
 
@@ -116,7 +116,7 @@ def document(settings: Settings) -> dict[str, Any]:
                 "messages": {"deadLetter": {"$ref": "#/components/messages/deadLetter"}},
             },
             "storedOrders": {
-                "address": settings.announce_subject,
+                "address": settings.orders_stored_subject,
                 "title": "Stored orders, announced",
                 "description": "Core NATS (no stream). After each commit the storing instance publishes the"
                 " orders it stored; every instance caches them, shows them live and wakes requests"

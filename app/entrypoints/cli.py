@@ -11,7 +11,14 @@ from app.entrypoints.settings import Settings
 def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="orders", description="Order service: ingest, store, cache, serve.")
     commands = parser.add_subparsers(dest="command", required=True)
-    commands.add_parser("serve", help="run the consumer and the web app (needs NATS_URL, DATABASE_URL)")
+    serve = commands.add_parser("serve", help="run the consumer and the web app (needs NATS_URL, DATABASE_URL)")
+    serve.add_argument(
+        "--workers",
+        type=int,
+        metavar="N",
+        default=None,
+        help="processes serving the one port, each a full instance (default: HTTP_WORKERS, 1)",
+    )
     commands.add_parser("dev", help="run everything, starting embedded NATS/PostgreSQL when not configured")
     migrate = commands.add_parser("migrate", help="apply the database migrations (needs DATABASE_URL)")
     migrate.add_argument(
@@ -38,12 +45,13 @@ def main(argv: list[str] | None = None) -> int:
     settings = Settings()
     logging_setup.configure(settings.log_level, settings.log_format)
     if args.command == "serve":
-        from app.entrypoints.runner import run_service
-
-        run_async(run_service(settings))
+        return _serve(settings, args.workers)
     elif args.command == "dev":
-        from app.entrypoints.dev import run_dev
-
+        try:
+            from app.entrypoints.dev import run_dev
+        except ModuleNotFoundError as missing:
+            print(f"orders dev needs the embedded servers ({missing}): install order-service[dev]", file=sys.stderr)
+            return 2
         run_dev(settings)
     elif args.command == "migrate":
         return _migrate(settings, args.rollback)
@@ -51,6 +59,22 @@ def main(argv: list[str] | None = None) -> int:
         from app.entrypoints.produce_command import produce_command
 
         return run_async(produce_command(settings, args))
+    return 0
+
+
+def _serve(settings: Settings, workers: int | None) -> int:
+    workers = settings.http_workers if workers is None else workers
+    if workers < 1:
+        print("orders serve --workers needs at least 1", file=sys.stderr)
+        return 2
+    if workers == 1:
+        from app.entrypoints.runner import run_service
+
+        run_async(run_service(settings))
+    else:
+        from app.entrypoints.workers import serve_with_workers
+
+        serve_with_workers(settings, workers)
     return 0
 
 

@@ -6,6 +6,7 @@ with it when the app is built; the resources open them at startup
 """
 
 import asyncio
+import contextlib
 import logging
 from collections.abc import AsyncIterator
 from typing import Any
@@ -45,10 +46,21 @@ async def opened_pool(pool: asyncpg.Pool) -> AsyncIterator[asyncpg.Pool]:
         await asyncio.wait_for(pool.close(), timeout=10)
 
 
+def server_list(urls: str) -> list[str]:
+    """``NATS_URL``: one server URL or a comma-separated list of them."""
+    return [url.strip() for url in urls.split(",") if url.strip()]
+
+
 async def connected_nats(nc: NATS, options: dict[str, Any]) -> AsyncIterator[NATS]:
-    """Connect with ``options`` (``nats_options``); afterwards it reconnects without limit."""
+    """Connect with ``options`` (``nats_options``: servers, credentials, TLS, callbacks), retrying
+    until a server answers; afterwards it reconnects without limit.
+
+    ``no_echo``: the server does not send this connection what it published itself, such as
+    its own announcements of stored orders (JetStream's deliveries and replies come from the
+    server, so they are not affected)."""
     await nc.connect(
         **options,
+        no_echo=True,
         allow_reconnect=True,
         max_reconnect_attempts=-1,
         reconnect_time_wait=1,
@@ -57,7 +69,6 @@ async def connected_nats(nc: NATS, options: dict[str, Any]) -> AsyncIterator[NAT
     try:
         yield nc
     finally:
-        try:
+        # Closing while every server is away: nats-py's close still flushes into the lost socket.
+        with contextlib.suppress(ConnectionError):
             await nc.drain() if nc.is_connected else await nc.close()
-        except OSError as error:  # the server went away as we left: nothing left to flush to it
-            log.warning("NATS connection closed with an error: %s", error)

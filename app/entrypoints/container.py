@@ -12,9 +12,10 @@ from nats.aio.client import Client as NATS
 from app.adapters.jetstream_dead_letter_sink import JetStreamDeadLetterSink
 from app.adapters.jetstream_order_publisher import JetStreamOrderPublisher
 from app.adapters.jetstream_order_source import JetStreamOrderSource
-from app.adapters.jetstream_topology import JetStreamNames, JetStreamTopology
+from app.adapters.jetstream_topology import JetStreamNames, JetStreamTopology, StreamLimits
 from app.adapters.memory_order_cache import MemoryOrderCache
 from app.adapters.memory_order_feed import MemoryOrderFeed
+from app.adapters.nats_order_announcements import NatsOrderAnnouncements, NatsOrderAnnouncer
 from app.adapters.pg_order_repository import PgOrderRepository
 from app.adapters.prometheus_metrics import PrometheusMetrics
 from app.adapters.yoyo_migrator import YoyoMigrator
@@ -24,8 +25,9 @@ from app.domain.order_arrivals import OrderArrivals
 from app.domain.order_lookup import ListOrders, OrderLookup, WarmUpCache
 from app.domain.submit_order import SubmitOrder
 from app.entrypoints import asyncapi_document, connections, tracing
-from app.entrypoints.after_batch import AfterBatch
+from app.entrypoints.after_batch import AfterBatch, StoredElsewhere
 from app.entrypoints.ingest_tracing import ObservedOrderSource
+from app.entrypoints.instance_id import new_instance_id
 from app.entrypoints.nats_options import nats_options
 from app.entrypoints.service import OrderService
 from app.entrypoints.service_stats import ServiceStats
@@ -38,6 +40,7 @@ class Container(containers.DeclarativeContainer):
     """Providers for everything ``orders serve`` runs."""
 
     settings = providers.Dependency(instance_of=Settings)
+    instance_id = providers.Singleton(new_instance_id)  # made in the process that serves (each worker)
 
     db_pool = providers.Singleton(
         connections.asyncpg_pool,
@@ -63,6 +66,18 @@ class Container(containers.DeclarativeContainer):
         dlq_stream=settings.provided.dlq_stream,
         dlq_subject=settings.provided.dlq_subject,
         duplicate_window=settings.provided.duplicate_window_seconds,
+        ack_wait=settings.provided.ingest_ack_wait_seconds,
+        replicas=settings.provided.stream_replicas,
+        limits=providers.Factory(
+            StreamLimits,
+            max_age=settings.provided.orders_stream_max_age_seconds,
+            max_bytes=settings.provided.orders_stream_max_bytes,
+        ),
+        dlq_limits=providers.Factory(
+            StreamLimits,
+            max_age=settings.provided.dlq_stream_max_age_seconds,
+            max_bytes=settings.provided.dlq_stream_max_bytes,
+        ),
     )
     migrator = providers.Singleton(YoyoMigrator, database_url=settings.provided.database_url)
     topology = providers.Singleton(JetStreamTopology, js=jetstream, names=names)
@@ -76,7 +91,7 @@ class Container(containers.DeclarativeContainer):
         protect_reads=settings.provided.api_protect_reads,
     )
     feed = providers.Singleton(MemoryOrderFeed)
-    metrics = providers.Singleton(PrometheusMetrics, cache=cache)
+    metrics = providers.Singleton(PrometheusMetrics, cache=cache, instance=instance_id)
     repository = providers.Singleton(PgOrderRepository, pool=db_pool)
     dead_letters = providers.Singleton(
         JetStreamDeadLetterSink,
@@ -102,6 +117,13 @@ class Container(containers.DeclarativeContainer):
     )
     observed_source = providers.Singleton(ObservedOrderSource, source, traces, settings.provided.orders_stream)
 
+    announcer = providers.Singleton(
+        NatsOrderAnnouncer, nc=nats_client, subject=settings.provided.orders_stored_subject, origin=instance_id
+    )
+    announcements = providers.Singleton(
+        NatsOrderAnnouncements, nc=nats_client, subject=settings.provided.orders_stored_subject, origin=instance_id
+    )
+
     arrivals = providers.Singleton(OrderArrivals)
     lookup = providers.Singleton(OrderLookup, cache=cache, repository=repository)
     list_orders = providers.Singleton(ListOrders, repository=repository)
@@ -113,7 +135,8 @@ class Container(containers.DeclarativeContainer):
         limit=settings.provided.cache_max_orders,
     )
     ingest = providers.Singleton(IngestOrders, repository=repository, cache=cache, dead_letters=dead_letters)
-    after_batch = providers.Singleton(AfterBatch, metrics=metrics, feed=feed, arrivals=arrivals)
+    after_batch = providers.Singleton(AfterBatch, metrics=metrics, feed=feed, arrivals=arrivals, announcer=announcer)
+    stored_elsewhere = providers.Singleton(StoredElsewhere, cache=cache, feed=feed, arrivals=arrivals, metrics=metrics)
     ingest_loop = providers.Singleton(
         IngestLoop,
         source=observed_source,
@@ -141,6 +164,9 @@ class Container(containers.DeclarativeContainer):
         repository=repository,
         cache=cache,
         stats=stats,
+        announcer=announcer,
+        announcements=announcements,
+        stored_elsewhere=stored_elsewhere,
     )
     web_parts = providers.Singleton(
         WebParts,

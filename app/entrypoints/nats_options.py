@@ -22,15 +22,11 @@ from typing import Any
 
 import nats.errors
 
+from app.entrypoints.connections import server_list
 from app.entrypoints.settings import Settings
 
 log = logging.getLogger("app.nats")
 REFUSALS = re.compile("authorization violation|permissions violation|authentication", re.IGNORECASE)
-
-
-def server_list(urls: str) -> list[str]:
-    """``NATS_URL``: one server URL or a comma-separated list of them."""
-    return [url.strip() for url in urls.split(",") if url.strip()]
 
 
 def tls_context(settings: Settings) -> ssl.SSLContext | None:

@@ -1,8 +1,8 @@
 """The running service: its startup in order, its background work, readiness, shutdown.
 
 Startup runs in the background so ``/healthz`` answers at once: migrations,
-the streams, the cache warm-up, then the consumer and the ingest loop. Each
-step is retried until its server answers.
+the streams, the other instances' announcements, the cache warm-up, then the
+consumer and the ingest loop. Each step is retried until its server answers.
 """
 
 import asyncio
@@ -13,6 +13,7 @@ from typing import TypeVar
 from app.domain.ingest_loop import IngestLoop
 from app.domain.order_lookup import WarmUpCache
 from app.entrypoints.service_stats import ServiceStats
+from app.ports.order_announcements import OnAnnounced, OrderAnnouncements, OrderAnnouncer
 from app.ports.order_cache import OrderCache
 from app.ports.order_messages import OrderMessageSource
 from app.ports.order_repository import OrderRepository, StorageUnavailable
@@ -49,6 +50,9 @@ class OrderService:
         repository: OrderRepository,
         cache: OrderCache,
         stats: ServiceStats,
+        announcer: OrderAnnouncer,
+        announcements: OrderAnnouncements,
+        stored_elsewhere: OnAnnounced,
         settle_every: float = 0.1,
     ) -> None:
         self._migrator = migrator
@@ -59,6 +63,10 @@ class OrderService:
         self._repository = repository
         self._cache = cache
         self._stats = stats
+        self._announcer = announcer
+        self._announcements = announcements
+        self._stored_elsewhere = stored_elsewhere
+        self._listening = False
         self._settle_every = settle_every
         self._migrated = False
         self._warmed = False
@@ -76,6 +84,9 @@ class OrderService:
         log.info("migrations applied: %s", ", ".join(applied) or "none pending")
         self._migrated = True
         await retry("JetStream setup", self._topology.ensure)
+        # Before the warm-up, so that no order another instance stores meanwhile is missed.
+        await retry("announcements subscription", lambda: self._announcements.subscribe(self._stored_elsewhere))
+        self._listening = True
         warmed = await retry("cache warm-up", self._warm_up)
         self._warmed = True
         log.info("cache warmed with %d orders", warmed)
@@ -87,7 +98,7 @@ class OrderService:
         log.info("ready")
 
     async def stop(self) -> None:
-        """Stop fetching, let the batch in hand finish, then stop the consumer."""
+        """Stop fetching, let the batch in hand finish and be announced, then stop the consumer."""
         for task in self._tasks:
             task.cancel()
         if self._loop_task is not None:
@@ -96,8 +107,11 @@ class OrderService:
                 await asyncio.wait_for(self._loop_task, timeout=STOP_TIMEOUT)
             except TimeoutError:
                 log.error("the ingest loop did not finish its batch in %.0f s", STOP_TIMEOUT)
+            await self._announcer.flush()
         if self._subscribed:
             await self._source.stop()
+        if self._listening:
+            await self._announcements.unsubscribe()
 
     async def readiness(self) -> dict[str, bool]:
         """Each part that must hold for the service to take traffic."""

@@ -24,6 +24,9 @@ class ServiceMetrics(Protocol):
 
     def record_batch(self, report: BatchReport, size: int, seconds: float) -> None: ...
 
+    def record_learned(self, count: int) -> None:
+        """``count`` orders stored by other instances were announced to this one."""
+
     def set_consumer_pending(self, count: int) -> None: ...
 
     def set_readiness(self, checks: Mapping[str, bool]) -> None:

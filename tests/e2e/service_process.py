@@ -5,6 +5,7 @@ import os
 import signal
 import subprocess
 import sys
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
@@ -17,19 +18,20 @@ ROOT = Path(__file__).resolve().parents[2]
 
 
 class ServiceProcess:
-    """Runs ``python -m app.entrypoints.cli serve`` with settings passed as env vars."""
+    """Runs ``python -m app.entrypoints.cli serve [args]`` with settings passed as env vars."""
 
-    def __init__(self, settings: Settings, log_path: Path) -> None:
+    def __init__(self, settings: Settings, log_path: Path, args: Sequence[str] = ()) -> None:
         self.port = free_tcp_port()
         self.base_url = f"http://127.0.0.1:{self.port}"
         self.env = {**os.environ, **_env(settings), "HTTP_PORT": str(self.port), "HTTP_HOST": "127.0.0.1"}
         self.log_path = log_path
+        self.args = list(args)
         self.process: subprocess.Popen | None = None
 
     def start(self) -> None:
         with open(self.log_path, "ab") as log:  # the child keeps its own copy of the descriptor
             self.process = subprocess.Popen(
-                [sys.executable, "-m", "app.entrypoints.cli", "serve"],
+                [sys.executable, "-m", "app.entrypoints.cli", "serve", *self.args],
                 cwd=ROOT,
                 env=self.env,
                 stdout=log,

@@ -77,3 +77,21 @@ async def test_a_person_finds_an_order_and_sees_new_ones_arrive(service, page, n
     assert "not an order number" in await page.text_content("h1")
 
     assert not [m for m in messages if "Content Security Policy" in m or "Content-Security-Policy" in m], messages
+
+
+async def test_a_burst_says_how_many_orders_arrived_and_lists_the_latest(service, page, nc, settings) -> None:
+    """300 orders at once, as another instance announces them: one note with their count, the latest 20 listed."""
+    page, messages = page
+    await page.goto(service.base_url + "/")
+    await page.wait_for_selector('#live-status[data-state="on"]')
+    factory = OrderFactory(seed=300)
+    burst = [factory.order() for _ in range(300)]
+    body = b"[" + b",".join(orjson.dumps(order) for order in burst) + b"]"
+    await nc.publish(settings.orders_stored_subject, body, headers={"Orders-Origin": "another-instance"})
+    note = page.locator("#live-burst")
+    await expect(note).to_have_text("300 new orders just arrived; the latest 20 are shown.", timeout=WAIT_MS)
+    rows = page.locator("#recent-orders li")
+    await expect(rows).to_have_count(20)
+    assert await rows.first.get_attribute("data-uid") == burst[-1]["order_uid"]
+    assert await rows.last.get_attribute("data-uid") == burst[-20]["order_uid"]
+    assert not [m for m in messages if m.startswith(("error", "pageerror"))], messages

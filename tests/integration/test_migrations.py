@@ -1,5 +1,6 @@
 """The yoyo migrations on a real PostgreSQL, through YoyoMigrator and through `orders migrate`."""
 
+import asyncio
 import hashlib
 import os
 import subprocess
@@ -37,6 +38,16 @@ def foreign_keys(url: str) -> set[str]:
     with psycopg.connect(url) as conn:
         rows = conn.execute("SELECT conrelid::regclass::text FROM pg_constraint WHERE contype = 'f'").fetchall()
     return {name for (name,) in rows}
+
+
+def back_to(migrator: YoyoMigrator, target: str) -> list[str]:
+    """Roll back every migration from the newest down to ``target``, included."""
+    return migrator.rollback(MIGRATION_IDS[::-1].index(target) + 1)
+
+
+def later_than(target: str) -> list[str]:
+    """The migrations after ``target``, newest first."""
+    return MIGRATION_IDS[: MIGRATION_IDS.index(target) : -1]
 
 
 def run(args: list[str], env: dict[str, str], cwd: Path) -> subprocess.CompletedProcess[str]:
@@ -99,7 +110,8 @@ async def test_the_child_foreign_keys_go_with_0002_and_come_back_with_its_rollba
     migrator.apply()
     assert foreign_keys(empty_database_url) == set()
 
-    assert migrator.rollback(3) == [
+    assert back_to(migrator, "0002_drop_child_foreign_keys") == [
+        *later_than("0004_key_children_by_order_id"),
         "0004_key_children_by_order_id",
         "0003_drop_content_digest",
         "0002_drop_child_foreign_keys",
@@ -117,7 +129,11 @@ async def test_0003_rollback_restores_each_orders_digest_of_its_json(empty_datab
     finally:
         await pool.close()
 
-    assert migrator.rollback(2) == ["0004_key_children_by_order_id", "0003_drop_content_digest"]
+    assert back_to(migrator, "0003_drop_content_digest") == [
+        *later_than("0004_key_children_by_order_id"),
+        "0004_key_children_by_order_id",
+        "0003_drop_content_digest",
+    ]
 
     with psycopg.connect(empty_database_url) as conn:
         digests: dict[str, str] = dict(conn.execute("SELECT order_uid, content_sha256 FROM orders").fetchall())
@@ -127,7 +143,7 @@ async def test_0003_rollback_restores_each_orders_digest_of_its_json(empty_datab
         ).fetchone()
     assert digests == {o.uid: hashlib.sha256(o.json).digest() for o in orders}
     assert nullable == ("NO",)
-    assert migrator.apply() == ["0003_drop_content_digest", "0004_key_children_by_order_id"]
+    assert migrator.apply() == MIGRATION_IDS[MIGRATION_IDS.index("0003_drop_content_digest") :]
 
 
 async def test_0004_and_its_rollback_keep_every_order_whole(empty_database_url: str) -> None:
@@ -140,11 +156,11 @@ async def test_0004_and_its_rollback_keep_every_order_whole(empty_database_url: 
         await PgOrderRepository(pool).save(orders)
         expected = {o.uid: o.json for o in orders}
 
-        assert migrator.rollback() == ["0004_key_children_by_order_id"]
+        assert back_to(migrator, "0004_key_children_by_order_id")[-1] == "0004_key_children_by_order_id"
         by_uid = select_documents("true", "o.id", children_by_uid=True)
         assert {row[0]: json_from_row(row) for row in await pool.fetch(by_uid)} == expected
 
-        assert migrator.apply() == ["0004_key_children_by_order_id"]
+        assert migrator.apply()[0] == "0004_key_children_by_order_id"
         repository = PgOrderRepository(pool)
         assert {o.uid: await repository.get_json(o.uid) for o in orders} == expected
         assert await pool.fetchval("SELECT count(*) FROM items") == sum(len(o.order.items) for o in orders)
@@ -162,3 +178,29 @@ def test_cli_migrate_without_database_url_fails_clearly(tmp_path: Path) -> None:
     assert result.returncode != 0
     assert "DATABASE_URL" in result.stderr
     assert "Traceback" not in result.stderr
+
+
+async def test_0005_counts_the_orders_stored_before_it_and_every_write_after(empty_database_url: str) -> None:
+    """The counter rows start from the table's count and follow inserts, deletes and truncation,
+    also by writers that know nothing of them (an older instance during a rolling update)."""
+    migrator = YoyoMigrator(empty_database_url)
+    migrator.apply()
+    back_to(migrator, "0005_count_orders")
+    orders = [ser(document) for document in generated(120, seed=5)]
+    pool = await asyncpg.create_pool(empty_database_url, min_size=1, max_size=4)
+    try:
+        repository = PgOrderRepository(pool)
+        await repository.save(orders[:100])  # stored by the code before 0005
+        migrator.apply()
+        assert await repository.count() == 100
+        await asyncio.gather(repository.save(orders[100:110]), repository.save(orders[110:]))
+        await repository.save(orders[:5])  # duplicates: their attempt is undone, and its count with it
+        assert await repository.count() == 120
+        await pool.execute("DELETE FROM orders WHERE order_uid = ANY($1::text[])", [o.uid for o in orders[:7]])
+        assert await repository.count() == 113 == await pool.fetchval("SELECT count(*) FROM orders")
+        await pool.execute("TRUNCATE orders, deliveries, payments, items")
+        assert await repository.count() == 0
+        assert back_to(migrator, "0005_count_orders") == later_than("0004_key_children_by_order_id")
+        assert await pool.fetchval("SELECT to_regclass('order_counts')") is None
+    finally:
+        await pool.close()

@@ -13,6 +13,8 @@ from dependency_injector import providers
 from app.entrypoints.container import Container
 from app.entrypoints.settings import Settings
 from tests.unit.fakes import (
+    FakeAnnouncements,
+    FakeAnnouncer,
     FakeCache,
     FakeDeadLetterSink,
     FakeFeed,
@@ -35,6 +37,8 @@ class Fakes:
     publisher: FakePublisher = field(default_factory=FakePublisher)
     migrator: FakeMigrator = field(default_factory=FakeMigrator)
     topology: FakeTopology = field(default_factory=FakeTopology)
+    announcer: FakeAnnouncer = field(default_factory=FakeAnnouncer)
+    announcements: FakeAnnouncements = field(default_factory=FakeAnnouncements)
     cache: FakeCache | None = None
     feed: FakeFeed | None = None
     metrics: FakeMetrics | None = None
@@ -64,6 +68,8 @@ def fake_container(fakes: Fakes, **settings: Any) -> Container:
         "publisher",
         "migrator",
         "topology",
+        "announcer",
+        "announcements",
         "cache",
         "feed",
         "metrics",

@@ -14,8 +14,9 @@ from app.domain.document import SerializedOrder
 from app.domain.ingest_orders import BatchReport
 from app.domain.order_summary import order_summary
 from app.ports.metrics import HttpTimings, ServiceMetrics
+from app.ports.order_announcements import OnAnnounced, OrderAnnouncements, OrderAnnouncer
 from app.ports.order_cache import OrderCache
-from app.ports.order_feed import FeedEvent, OrderFeed
+from app.ports.order_feed import FeedListener, FeedNews, OrderFeed
 from app.ports.order_messages import DeadLetterSink, DeadLetterUnavailable, OrderMessage, OrderMessageSource
 from app.ports.order_publisher import OrderPublisher, PublishFailed
 from app.ports.order_repository import OrderNotStorable, OrderRepository, SaveOutcome, StorageUnavailable
@@ -267,27 +268,85 @@ class FakePublisher:
         return not duplicate
 
 
+class FakeFeedListener:
+    """Every announced order's summary, in order, until taken by ``news``."""
+
+    def __init__(self) -> None:
+        self.pending: list[dict[str, object]] = []
+        self.arrived = asyncio.Event()
+        self.closed = False
+
+    async def news(self) -> FeedNews | None:
+        await self.arrived.wait()
+        if self.closed:
+            return None
+        self.arrived.clear()
+        news, self.pending = FeedNews(len(self.pending), tuple(self.pending)), []
+        return news
+
+    def close(self) -> None:
+        self.closed = True
+        self.arrived.set()
+
+
 class FakeFeed:
     """Remembers the announced orders and hands them to listeners."""
 
     def __init__(self) -> None:
         self.announced: list[SerializedOrder] = []
-        self._listeners: set[asyncio.Queue[FeedEvent]] = set()
+        self._listeners: set[FakeFeedListener] = set()
 
     def announce(self, orders: Sequence[SerializedOrder]) -> None:
         self.announced.extend(orders)
-        for queue in self._listeners:
-            for order in orders:
-                queue.put_nowait(order_summary(order.order))
+        for listener in self._listeners:
+            listener.pending += [order_summary(order.order) for order in orders]
+            listener.arrived.set()
 
     @asynccontextmanager
-    async def listen(self) -> AsyncIterator[asyncio.Queue[FeedEvent]]:
-        queue: asyncio.Queue[FeedEvent] = asyncio.Queue()
-        self._listeners.add(queue)
+    async def listen(self) -> AsyncIterator[FakeFeedListener]:
+        listener = FakeFeedListener()
+        self._listeners.add(listener)
         try:
-            yield queue
+            yield listener
         finally:
-            self._listeners.discard(queue)
+            self._listeners.discard(listener)
+
+
+class FakeAnnouncer:
+    """Records each announcement (the uids of its orders); ``flushed`` counts the flushes.
+
+    ``deliver_to`` (another instance's FakeAnnouncements), if set, hears each announcement."""
+
+    def __init__(self) -> None:
+        self.announced: list[list[str]] = []
+        self.flushed = 0
+        self.deliver_to: FakeAnnouncements | None = None
+
+    def announce(self, orders: Sequence[SerializedOrder]) -> None:
+        self.announced.append([order.uid for order in orders])
+        if self.deliver_to is not None:
+            self.deliver_to.hear(orders)
+
+    async def flush(self) -> None:
+        self.flushed += 1
+
+
+class FakeAnnouncements:
+    """``hear(orders)`` plays an announcement from another instance to the subscriber."""
+
+    def __init__(self) -> None:
+        self.on_orders: OnAnnounced | None = None
+        self.unsubscribed = False
+
+    async def subscribe(self, on_orders: OnAnnounced) -> None:
+        self.on_orders = on_orders
+
+    async def unsubscribe(self) -> None:
+        self.unsubscribed = True
+
+    def hear(self, orders: Sequence[SerializedOrder]) -> None:
+        if self.on_orders is not None:
+            self.on_orders(orders)
 
 
 class FakeTimings:
@@ -311,11 +370,15 @@ class FakeMetrics:
     def __init__(self) -> None:
         self.http = FakeTimings()
         self.batches: list[tuple[BatchReport, int, float]] = []
+        self.learned = 0
         self.pending: int | None = None
         self.readiness: dict[str, bool] = {}
 
     def record_batch(self, report: BatchReport, size: int, seconds: float) -> None:
         self.batches.append((report, size, seconds))
+
+    def record_learned(self, count: int) -> None:
+        self.learned += count
 
     def set_consumer_pending(self, count: int) -> None:
         self.pending = count
@@ -365,6 +428,9 @@ def _conforms() -> None:
     _source: OrderMessageSource = FakeMessageSource()
     _publisher: OrderPublisher = FakePublisher()
     _feed: OrderFeed = FakeFeed()
+    _listener: FeedListener = FakeFeedListener()
+    _announcer: OrderAnnouncer = FakeAnnouncer()
+    _announcements: OrderAnnouncements = FakeAnnouncements()
     _timings: HttpTimings = FakeTimings()
     _metrics: ServiceMetrics = FakeMetrics()
     _migrator: SchemaMigrator = FakeMigrator()

@@ -57,9 +57,10 @@ def mutated(draw: st.DrawFn) -> bytes:
             document, path, "replace" if action == "retype" else action, value, draw(st.text(max_size=8))
         )
     raw = json.dumps(document, ensure_ascii=draw(st.booleans())).encode("utf-8", "surrogatepass")
-    if draw(st.booleans()):  # and now and then a broken byte
+    if draw(st.booleans()):  # and now and then a broken byte, or an escape that spells no character
         at = draw(st.integers(0, len(raw) - 1))
-        raw = raw[:at] + bytes([draw(st.integers(0, 255))]) + raw[at + 1 :]
+        broken = draw(st.sampled_from([b"\\ud800", b"\\udfff", b"\\u00", b"\\x41"]) | st.binary(min_size=1, max_size=1))
+        raw = raw[:at] + broken + raw[at + 1 :]
     return raw
 
 

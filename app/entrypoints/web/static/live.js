@@ -1,10 +1,13 @@
 /* The home page, live: new orders and counters from server-sent events (/events).
+   A burst comes as one "orders" event (how many, and the latest of them): the list
+   shows the latest and a note says how many arrived, so none goes uncounted.
    Builds elements with textContent only, never HTML strings, so nothing from an
    order can become markup. The page works without this file; it only adds liveness. */
 "use strict";
 (function () {
   var list = document.getElementById("recent-orders");
   var status = document.getElementById("live-status");
+  var burst = document.getElementById("live-burst");
   if (!list || !window.EventSource) return;
   var limit = Number(list.getAttribute("data-limit")) || 20;
   var number = new Intl.NumberFormat("en-US");
@@ -42,12 +45,20 @@
     return item;
   }
 
-  function addOrder(event) {
-    var o = JSON.parse(event.data);
+  function add(o) {
     var empty = list.querySelector(".empty");
     if (empty) empty.remove();
     list.insertBefore(row(o), list.firstChild);
     while (list.children.length > limit) list.lastElementChild.remove();
+  }
+  function addOrder(event) { add(JSON.parse(event.data)); }
+  function addOrders(event) {
+    var news = JSON.parse(event.data);
+    news.latest.forEach(add);
+    if (!burst) return;
+    burst.textContent = count(news.count) + " new orders just arrived; the latest " +
+      count(news.latest.length) + " are shown.";
+    burst.hidden = false;
   }
   function showStats(event) {
     var s = JSON.parse(event.data);
@@ -66,6 +77,7 @@
 
   var source = new EventSource("/events");
   source.addEventListener("order", addOrder);
+  source.addEventListener("orders", addOrders);
   source.addEventListener("stats", showStats);
   source.addEventListener("open", function () { state("on", "live"); });
   source.addEventListener("error", function () { state("off", "reconnecting"); });

@@ -1,0 +1,123 @@
+"""OrderAnnouncer and OrderAnnouncements on core NATS (not JetStream: nothing is stored).
+
+After a commit the instance publishes the stored orders to ``orders.stored``:
+the body is a JSON array of their documents, byte for byte as the API serves
+them, split so that no body exceeds ``MAX_BODY`` (an order larger than that
+alone is not announced; others read it from the database when asked). The
+``Orders-Origin`` header names the publishing instance, so that an instance
+skips its own announcements, which it has applied already.
+"""
+
+import asyncio
+import logging
+from collections.abc import Iterator, Sequence
+
+import msgspec
+import nats.errors
+from nats.aio.client import Client as NATS
+from nats.aio.msg import Msg
+from nats.aio.subscription import Subscription
+
+from app.domain.document import SerializedOrder
+from app.domain.order_codec import NotDecodable, decode
+from app.ports.order_announcements import OnAnnounced
+
+ORIGIN_HEADER = "Orders-Origin"
+MAX_BODY = 512 * 1024
+_DOCUMENTS = msgspec.json.Decoder(list[msgspec.Raw])
+
+log = logging.getLogger(__name__)
+
+
+def announcement_bodies(orders: Sequence[SerializedOrder], limit: int = MAX_BODY) -> Iterator[bytes]:
+    """``[doc,doc,...]`` bodies of at most ``limit`` bytes, the orders in their order."""
+    chunk: list[bytes] = []
+    size = 2  # the brackets
+    for order in orders:
+        grows = len(order.json) + (1 if chunk else 0)  # and its comma
+        if len(order.json) + 2 > limit:
+            log.warning("order %s is too large to announce (%d bytes)", order.uid, len(order.json))
+            continue
+        if size + grows > limit:
+            yield b"[" + b",".join(chunk) + b"]"
+            chunk, size, grows = [], 2, len(order.json)
+        chunk.append(order.json)
+        size += grows
+    if chunk:
+        yield b"[" + b",".join(chunk) + b"]"
+
+
+def announced_orders(body: bytes) -> list[SerializedOrder]:
+    """The orders of one announcement; a document that is not an order is logged and left out."""
+    orders = []
+    for raw in _DOCUMENTS.decode(body):
+        document = bytes(raw)
+        try:
+            order = decode(document)
+        except NotDecodable as error:
+            log.warning("an announced order could not be read (%s)", error)
+            continue
+        orders.append(SerializedOrder(order, document, order.order_uid))
+    return orders
+
+
+class NatsOrderAnnouncer:
+    """Publishes announcements in the background, in the order they were made; none while the
+    connection is down, so that they never crowd the acks out of nats-py's reconnect buffer."""
+
+    def __init__(self, nc: NATS, subject: str, origin: str) -> None:
+        self._nc = nc
+        self._subject = subject
+        self._headers = {ORIGIN_HEADER: origin}
+        self._sending: asyncio.Task[None] | None = None
+
+    def announce(self, orders: Sequence[SerializedOrder]) -> None:
+        bodies = list(announcement_bodies(orders))
+        if bodies:
+            self._sending = asyncio.create_task(self._send(self._sending, bodies))
+
+    async def flush(self) -> None:
+        if self._sending is not None:
+            await asyncio.wait([self._sending])
+
+    async def _send(self, before: asyncio.Task[None] | None, bodies: list[bytes]) -> None:
+        if before is not None:
+            await asyncio.wait([before])
+        try:
+            for body in bodies:
+                if not self._nc.is_connected:
+                    # Reconnecting: the client's buffer is for the acks; these orders cost misses.
+                    log.warning("announcement of stored orders not sent: NATS is disconnected")
+                    return
+                await self._nc.publish(self._subject, body, headers=self._headers)
+        except nats.errors.Error as error:  # closing, or the buffer full: those orders cost misses
+            log.warning("announcement not sent: %s", str(error) or type(error).__name__)
+
+
+class NatsOrderAnnouncements:
+    """Subscribes to the announcements and hands on the orders of every instance but ``origin``."""
+
+    def __init__(self, nc: NATS, subject: str, origin: str) -> None:
+        self._nc = nc
+        self._subject = subject
+        self._origin = origin
+        self._subscription: Subscription | None = None
+
+    async def subscribe(self, on_orders: OnAnnounced) -> None:
+        async def received(msg: Msg) -> None:
+            if (msg.headers or {}).get(ORIGIN_HEADER) == self._origin:
+                return
+            try:
+                orders = announced_orders(msg.data)
+            except msgspec.DecodeError as error:
+                log.warning("an announcement is not a JSON array (%s)", error)
+                return
+            if orders:
+                on_orders(orders)
+
+        self._subscription = await self._nc.subscribe(self._subject, cb=received)
+
+    async def unsubscribe(self) -> None:
+        if self._subscription is not None:
+            subscription, self._subscription = self._subscription, None
+            await subscription.unsubscribe()
