@@ -13,7 +13,7 @@ a child of it, so one trace follows an order from the request to the commit.
 """
 
 from collections.abc import Mapping, Sequence
-from contextvars import ContextVar
+from contextvars import ContextVar, Token
 from dataclasses import dataclass, field
 
 import orjson
@@ -54,7 +54,7 @@ class ObservedOrderSource:
         self._source = source
         self._tracing = tracing
         self._stream = stream
-        self._attached: object | None = None  # the token of the span made current by the last fetch
+        self._attached: Token[context.Context] | None = None  # the span the last fetch made current
 
     async def start(self) -> None:
         await self._source.start()
@@ -72,7 +72,7 @@ class ObservedOrderSource:
     async def fetch(self, max_messages: int, timeout: float) -> Sequence[OrderMessage]:
         batch_id.set(None)
         if self._attached is not None:
-            context.detach(self._attached)  # type: ignore[arg-type]  # the token attach gave
+            context.detach(self._attached)
             self._attached = None
             current_batch.set(None)
         messages = await self._source.fetch(max_messages, timeout)
