@@ -18,6 +18,8 @@ run: $(STAMP)
 
 test: $(STAMP)
 	sh scripts/ensure-chromium.sh
+	sh scripts/ensure-promtool.sh
+	sh scripts/ensure-asyncapi-schema.sh
 	$(BIN)/python -m pytest
 
 unit: $(STAMP)

@@ -1,8 +1,9 @@
 """The cached lookup's ceiling must give the service's answers: same status, headers and body.
 
 Only the Date may differ. The bench reads the service's answers first, hands the
-bare app the headers the service chose (``shared_headers``), and checks the bare
-app's answers against them before any load.
+bare app the headers the service chose (``shared_headers``: its ETag names the
+uid, so the bare app makes each uid's own), and checks the bare app's answers,
+uid by uid, against them before any load.
 """
 
 import random
@@ -11,6 +12,7 @@ import aiohttp
 
 Answer = tuple[int, list[tuple[bytes, bytes]], bytes]  # status, raw headers but the Date, body
 SET_BY_AIOHTTP = {b"date", b"content-length", b"server"}  # per response, by aiohttp itself, on both sides
+UID_FIELD = "{order_uid}"  # in a header value of ``shared_headers``: the uid of the answer
 
 
 def sample_uids(bodies: dict[str, bytes], count: int = 50) -> list[str]:
@@ -35,7 +37,14 @@ def check_bodies(found: list[Answer], uids: list[str], bodies: dict[str, bytes])
             raise RuntimeError(f"the service's answer for {uid} differs from the stored bytes")
 
 
-def shared_headers(found: list[Answer]) -> list[tuple[str, str]]:
-    """The headers the service sets on its answers itself (Content-Type, security), in its order."""
+def shared_headers(found: list[Answer], uids: list[str]) -> list[tuple[str, str]]:
+    """The headers the service sets on its answers itself (Content-Type, security, caching), in its
+    order; in the ETag, the answer's uid is written ``UID_FIELD``."""
     _, headers, _ = found[0]
-    return [(name.decode(), value.decode()) for name, value in headers if name.lower() not in SET_BY_AIOHTTP]
+    shared = []
+    for raw_name, raw_value in headers:
+        name, value = raw_name.decode(), raw_value.decode()
+        if raw_name.lower() in SET_BY_AIOHTTP:
+            continue
+        shared.append((name, value.replace(uids[0], UID_FIELD) if name.lower() == "etag" else value))
+    return shared

@@ -5,10 +5,11 @@ Same server as ``app.entrypoints.runner.run_service`` (AppRunner with its
 process), serving the same JSON bytes from a plain dict by uid: no middleware,
 no cache bookkeeping, no timing. Its responses are the service's byte for byte
 but for the Date: the headers the bench read from the service's own answer
-(Content-Type and the security headers, in its order) come in as a JSON list
-and go to every response as one prebuilt multidict, the way the service sends
-its own. (Written out rather than imported: importing the service's modules
-would make this process the service's size.)
+(Content-Type, the security and caching headers, in its order) come in as a
+JSON list, with ``{order_uid}`` where the ETag names the uid; each uid gets its
+own prebuilt multidict, made before the first request, and each response copies
+its uid's, the least a per-uid ETag can cost. (Written out rather than imported:
+importing the service's modules would make this process the service's size.)
 
     python -m bench.bare_app PORT BODIES_PICKLE HEADERS_JSON
 """
@@ -27,13 +28,16 @@ NOT_FOUND = web.HTTPNotFound
 
 
 def make_app(bodies: dict[str, bytes], headers: list[tuple[str, str]]) -> web.Application:
-    response_headers = CIMultiDict(headers)
+    answers = {
+        uid: (body, CIMultiDict((name, value.replace("{order_uid}", uid)) for name, value in headers))
+        for uid, body in bodies.items()
+    }
 
     async def get_order(request: web.Request) -> web.Response:
-        body = bodies.get(request.match_info["order_uid"])
-        if body is None:
+        answer = answers.get(request.match_info["order_uid"])
+        if answer is None:
             raise NOT_FOUND()
-        return web.Response(body=body, headers=response_headers)
+        return web.Response(body=answer[0], headers=answer[1])
 
     async def readyz(request: web.Request) -> web.Response:
         return web.Response(text="ready")

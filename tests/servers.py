@@ -14,6 +14,8 @@ from app.adapters.yoyo_migrator import YoyoMigrator
 from app.entrypoints.settings import Settings
 
 FAST_PG = {"fsync": "off", "synchronous_commit": "off", "full_page_writes": "off"}
+API_TOKEN = "integration-test-token"  # in every test's settings; the test clients send it
+AUTHORIZED = {"Authorization": f"Bearer {API_TOKEN}"}
 
 
 def with_database(url: str, name: str) -> str:
@@ -64,6 +66,7 @@ def isolated_settings(nats_url: str, database_url: str, **overrides) -> Settings
         "dlq_subject": f"orders_{tag}.dlq",
         "orders_stored_subject": f"orders_{tag}.stored",
         "db_command_timeout": 5.0,
+        "api_tokens": API_TOKEN,
     }
     values.update(overrides)
     return Settings.model_validate(values)

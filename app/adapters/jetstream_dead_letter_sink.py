@@ -3,13 +3,17 @@
 The dead letter keeps the original bytes and headers and adds the reason
 (``Orders-Error``), the original stream sequence and subject. Its
 ``Nats-Msg-Id`` is derived from the original's sequence and bytes, so
-publishing it again after a crash stores it only once.
+publishing it again after a crash stores it only once. Each dead letter is
+logged once, as a WARNING with its order_uid (when the message names one),
+stream sequence and reason, once the stream has it.
 """
 
 import hashlib
+import logging
 
 import nats.errors
 import nats.js.errors
+import orjson
 from nats.js import JetStreamContext
 
 from app.ports.order_messages import DeadLetterUnavailable, OrderMessage
@@ -18,6 +22,7 @@ ERROR_HEADER = "Orders-Error"
 SEQUENCE_HEADER = "Orders-Stream-Sequence"
 SUBJECT_HEADER = "Orders-Subject"
 ORIGINAL_ID_HEADER = "Orders-Original-Msg-Id"
+log = logging.getLogger(__name__)
 
 
 class JetStreamDeadLetterSink:
@@ -51,6 +56,19 @@ class JetStreamDeadLetterSink:
             await self._js.publish(self._subject, message.data, timeout=self._timeout, headers=headers)
         except (nats.errors.Error, nats.js.errors.Error, TimeoutError) as error:
             raise DeadLetterUnavailable(str(error) or type(error).__name__) from error
+        uid = _order_uid(message.data) or original.get("Nats-Msg-Id")
+        context = {"order_uid": uid, "stream_sequence": message.stream_sequence, "reason": headers[ERROR_HEADER]}
+        log.warning("dead-lettered message %d (order_uid %s)", message.stream_sequence, uid, extra=context)
+
+
+def _order_uid(data: bytes) -> str | None:
+    """The order_uid a message's body names, if it is a JSON object with a string one."""
+    try:
+        body = orjson.loads(data)
+    except orjson.JSONDecodeError:
+        return None
+    uid = body.get("order_uid") if isinstance(body, dict) else None
+    return uid[:64] if isinstance(uid, str) else None
 
 
 def _one_line(text: str, limit: int = 4000) -> str:

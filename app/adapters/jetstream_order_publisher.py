@@ -1,6 +1,7 @@
 """OrderPublisher over NATS JetStream (nats-py)."""
 
 import asyncio
+from collections.abc import Callable, Mapping
 
 import nats.errors
 import nats.js.errors
@@ -16,12 +17,21 @@ class JetStreamOrderPublisher:
 
     ``msg_id`` goes into the ``Nats-Msg-Id`` header, so the stream drops a
     re-send of the same id within its duplicate window and says so in the ack.
+    ``context_headers``, if given, is asked for more headers at each publish (the
+    trace context of the publishing span).
     """
 
-    def __init__(self, js: JetStreamContext, subject: str = "orders.new", timeout: float = 5.0) -> None:
+    def __init__(
+        self,
+        js: JetStreamContext,
+        subject: str = "orders.new",
+        timeout: float = 5.0,
+        context_headers: Callable[[], Mapping[str, str]] | None = None,
+    ) -> None:
         self._js = js
         self._subject = subject
         self._timeout = timeout
+        self._context_headers = context_headers
 
     async def publish(self, body: bytes, msg_id: str | None) -> bool:
         """Publish one message; True if stored, False if the stream saw ``msg_id`` already.
@@ -30,13 +40,13 @@ class JetStreamOrderPublisher:
         stream on the subject, closed connection, JetStream API error), and
         ValueError for a ``msg_id`` that cannot be a header value.
         """
-        headers = None
+        headers = dict(self._context_headers()) if self._context_headers is not None else {}
         if msg_id:
             if "\r" in msg_id or "\n" in msg_id:
                 raise ValueError(f"msg_id must not contain line breaks: {msg_id!r}")
-            headers = {MSG_ID_HEADER: msg_id}
+            headers[MSG_ID_HEADER] = msg_id
         try:
-            ack = await self._js.publish(self._subject, body, timeout=self._timeout, headers=headers)
+            ack = await self._js.publish(self._subject, body, timeout=self._timeout, headers=headers or None)
         except (TimeoutError, nats.errors.Error) as error:
             # nats.errors.Error covers TimeoutError, NoRespondersError,
             # ConnectionClosedError and every nats.js.errors.* (NoStreamResponseError, APIError...).

@@ -148,16 +148,34 @@ class PgOrderRepository:
 
     @asynccontextmanager
     async def _connection(self) -> AsyncIterator[PoolConnectionProxy]:
-        """A pooled connection; driver errors become the port's two kinds."""
+        """A pooled connection; driver errors become the port's two kinds.
+
+        A connection that failed for any reason but its content is closed, not given back:
+        one the server dropped may still look open to asyncpg, in the middle of a transaction
+        or an operation, and the pool would try to roll it back (logging "Resetting connection
+        with an active transaction" and leaving the failure of that attempt unretrieved) or
+        hand it out again, broken ("cannot switch to state 15")."""
         try:
             async with self._turns, self._pool.acquire() as conn:
-                yield conn
+                try:
+                    yield conn
+                except _FAILURES as error:
+                    if not _content_error(error):
+                        conn.terminate()
+                    raise
         except asyncpg.PostgresError as error:
-            if (error.sqlstate or "")[:2] in _CONTENT_ERRORS:
+            if _content_error(error):
                 raise OrderNotStorable(f"{type(error).__name__}: {error}") from error
             raise StorageUnavailable(f"{type(error).__name__}: {error}") from error
-        except (OSError, TimeoutError, asyncpg.InterfaceError) as error:
+        except _FAILURES as error:
             raise StorageUnavailable(f"{type(error).__name__}: {error}") from error
+
+
+_FAILURES = (asyncpg.PostgresError, OSError, TimeoutError, asyncpg.InterfaceError, asyncpg.InternalClientError)
+
+
+def _content_error(error: BaseException) -> bool:
+    return isinstance(error, asyncpg.PostgresError) and (error.sqlstate or "")[:2] in _CONTENT_ERRORS
 
 
 async def _insert_new(conn: PoolConnectionProxy, orders: Sequence[SerializedOrder]) -> dict[str, SaveOutcome]:

@@ -6,7 +6,7 @@ behind one address can be told apart.
 """
 
 import os
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 
 from prometheus_client import (
     CONTENT_TYPE_LATEST,
@@ -67,6 +67,8 @@ class PrometheusMetrics:
             registry=r,
         )
         self.pending = Gauge("orders_consumer_pending", "Stream messages not yet delivered to the consumer", registry=r)
+        self.ready = Gauge("orders_ready", "1 while every readiness check holds, else 0", registry=r)
+        self.ready_checks = Gauge("orders_ready_check", "1 while this readiness check holds", ["check"], registry=r)
         self._http = PrometheusHttpTimings(LATENCY_BUCKETS)
         r.register(self._http)
         r.register(_CacheCollector(cache))
@@ -94,6 +96,11 @@ class PrometheusMetrics:
 
     def set_consumer_pending(self, count: int) -> None:
         self.pending.set(count)
+
+    def set_readiness(self, checks: Mapping[str, bool]) -> None:
+        for check, holds in checks.items():
+            self.ready_checks.labels(check).set(1 if holds else 0)
+        self.ready.set(1 if all(checks.values()) else 0)
 
     def exposition(self) -> tuple[bytes, str]:
         return generate_latest(self.registry), CONTENT_TYPE_LATEST

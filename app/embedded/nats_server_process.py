@@ -40,7 +40,10 @@ class NatsServerProcess:
 
     Ports are chosen once at construction, so stop()/start() and kill()/start()
     bring the server back on the same URL with the same file store. ``args`` are
-    further command-line options (a cluster's, see ``nats_cluster.py``).
+    further command-line options (a cluster's, see ``nats_cluster.py``). ``config``,
+    if given, is a nats-server configuration file (users, permissions, TLS) read
+    besides the command-line options, which take precedence; ``scheme`` is what
+    ``url`` starts with (``tls`` for a server that requires TLS).
     """
 
     def __init__(
@@ -49,8 +52,12 @@ class NatsServerProcess:
         port: int | None = None,
         host: str = "127.0.0.1",
         args: Sequence[str] = (),
+        config: Path | None = None,
+        scheme: str = "nats",
     ) -> None:
         self.store_dir = Path(store_dir).resolve()
+        self.config = config
+        self.scheme = scheme
         self.host = host
         self.port = port if port is not None else free_tcp_port(host)
         self.monitor_port = free_tcp_port(host)
@@ -61,7 +68,7 @@ class NatsServerProcess:
     @property
     def url(self) -> str:
         """Client URL, e.g. ``nats://127.0.0.1:12345``."""
-        return f"nats://{self.host}:{self.port}"
+        return f"{self.scheme}://{self.host}:{self.port}"
 
     @property
     def is_running(self) -> bool:
@@ -80,6 +87,8 @@ class NatsServerProcess:
             "-js", "-sd", str(self.store_dir),
             *self.args,
         ]  # fmt: skip
+        if self.config is not None:
+            cmd += ["-c", str(self.config)]
         logger.info("starting nats-server on %s (log: %s)", self.url, self.log_path)
         with self.log_path.open("ab") as log:
             self._proc = subprocess.Popen(

@@ -2,8 +2,8 @@
 
 Either way the live feed shows the orders and the requests waiting for them
 (``POST /api/orders?wait=N``) are answered; this instance's own batches are
-also measured and announced to the others, whose orders go into the cache
-(this instance's own are cached by the ingest itself).
+also measured, traced (its span ends here) and announced to the others, whose
+orders go into the cache (this instance's own are cached by the ingest itself).
 """
 
 from collections.abc import Sequence
@@ -11,6 +11,7 @@ from collections.abc import Sequence
 from app.domain.document import SerializedOrder
 from app.domain.ingest_orders import BatchReport
 from app.domain.order_arrivals import OrderArrivals
+from app.entrypoints.ingest_tracing import finish_batch
 from app.ports.metrics import ServiceMetrics
 from app.ports.order_announcements import OrderAnnouncer
 from app.ports.order_cache import OrderCache
@@ -30,6 +31,7 @@ class AfterBatch:
 
     def __call__(self, report: BatchReport, size: int, seconds: float) -> None:
         self._metrics.record_batch(report, size, seconds)
+        finish_batch(report)
         stored = report.stored_orders
         if stored:
             self._announcer.announce(stored)

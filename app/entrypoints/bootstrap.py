@@ -13,6 +13,7 @@ from collections.abc import AsyncIterator, Awaitable, Callable
 from aiohttp import web
 
 from app.entrypoints.container import Container
+from app.entrypoints.logging_setup import expected_loop_errors
 from app.entrypoints.settings import Settings
 from app.entrypoints.web.app import create_web_app
 
@@ -37,14 +38,15 @@ async def create_app(container: Container | None = None) -> web.Application:
 
 def service_lifecycle(container: Container) -> CleanupContext:
     async def lifecycle(app: web.Application) -> AsyncIterator[None]:
-        starting = asyncio.create_task(_start(container), name="service-start")
-        yield
-        if not starting.done():
-            starting.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await starting
-        await container.service().stop()
-        await _completed(container.shutdown_resources())
+        with expected_loop_errors(asyncio.get_running_loop()):
+            starting = asyncio.create_task(_start(container), name="service-start")
+            yield
+            if not starting.done():
+                starting.cancel()
+                with contextlib.suppress(asyncio.CancelledError):
+                    await starting
+            await container.service().stop()
+            await _completed(container.shutdown_resources())
 
     return lifecycle
 

@@ -1,9 +1,9 @@
 """The ``orders`` command: serve, migrate, produce, dev."""
 
 import argparse
-import logging
 import sys
 
+from app.entrypoints import logging_setup
 from app.entrypoints.event_loop import run_async
 from app.entrypoints.settings import Settings
 
@@ -43,7 +43,7 @@ def _parser() -> argparse.ArgumentParser:
 def main(argv: list[str] | None = None) -> int:
     args = _parser().parse_args(argv)
     settings = Settings()
-    logging.basicConfig(level=settings.log_level.upper(), format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    logging_setup.configure(settings.log_level, settings.log_format)
     if args.command == "serve":
         return _serve(settings, args.workers)
     elif args.command == "dev":

@@ -9,9 +9,9 @@ import asyncio
 import contextlib
 import logging
 from collections.abc import AsyncIterator
+from typing import Any
 
 import asyncpg
-import nats.errors
 from nats.aio.client import Client as NATS
 
 from app.adapters.pg_timestamptz_codec import use_fast_timestamptz
@@ -51,23 +51,20 @@ def server_list(urls: str) -> list[str]:
     return [url.strip() for url in urls.split(",") if url.strip()]
 
 
-async def connected_nats(nc: NATS, urls: str, name: str = "order-service") -> AsyncIterator[NATS]:
-    """Connect, retrying until a server answers; afterwards it reconnects without limit.
+async def connected_nats(nc: NATS, options: dict[str, Any]) -> AsyncIterator[NATS]:
+    """Connect with ``options`` (``nats_options``: servers, credentials, TLS, callbacks), retrying
+    until a server answers; afterwards it reconnects without limit.
 
     ``no_echo``: the server does not send this connection what it published itself, such as
     its own announcements of stored orders (JetStream's deliveries and replies come from the
     server, so they are not affected)."""
     await nc.connect(
-        servers=server_list(urls),
-        name=name,
+        **options,
         no_echo=True,
         allow_reconnect=True,
         max_reconnect_attempts=-1,
         reconnect_time_wait=1,
         connect_timeout=2,
-        error_cb=_log_error,
-        disconnected_cb=_log_disconnected,
-        reconnected_cb=_log_reconnected,
     )
     try:
         yield nc
@@ -75,19 +72,3 @@ async def connected_nats(nc: NATS, urls: str, name: str = "order-service") -> As
         # Closing while every server is away: nats-py's close still flushes into the lost socket.
         with contextlib.suppress(ConnectionError):
             await nc.drain() if nc.is_connected else await nc.close()
-
-
-async def _log_error(error: Exception) -> None:
-    """nats-py reports each failed (re)connect attempt here: expected while a server is away."""
-    if isinstance(error, (OSError, TimeoutError, nats.errors.Error)):
-        log.warning("NATS: %s", str(error) or type(error).__name__)
-    else:
-        log.error("NATS client error", exc_info=error)
-
-
-async def _log_disconnected() -> None:
-    log.warning("disconnected from NATS")
-
-
-async def _log_reconnected() -> None:
-    log.warning("reconnected to NATS")

@@ -24,12 +24,15 @@ from app.domain.ingest_orders import IngestOrders
 from app.domain.order_arrivals import OrderArrivals
 from app.domain.order_lookup import ListOrders, OrderLookup, WarmUpCache
 from app.domain.submit_order import SubmitOrder
-from app.entrypoints import connections
+from app.entrypoints import asyncapi_document, connections, tracing
 from app.entrypoints.after_batch import AfterBatch, StoredElsewhere
+from app.entrypoints.ingest_tracing import ObservedOrderSource
 from app.entrypoints.instance_id import new_instance_id
+from app.entrypoints.nats_options import nats_options
 from app.entrypoints.service import OrderService
 from app.entrypoints.service_stats import ServiceStats
 from app.entrypoints.settings import Settings
+from app.entrypoints.web.api_access import ApiAccess
 from app.entrypoints.web.app import WebParts
 
 
@@ -48,7 +51,12 @@ class Container(containers.DeclarativeContainer):
     nats_client = providers.Singleton(NATS)
     jetstream = nats_client.provided.jetstream.call()
     opened_pool = providers.Resource(connections.opened_pool, pool=db_pool)
-    connected_nats = providers.Resource(connections.connected_nats, nc=nats_client, urls=settings.provided.nats_url)
+    # Traces (OTEL_*): no provider, so nothing traced, unless an OTLP endpoint is set.
+    tracer_provider = providers.Singleton(tracing.tracer_provider, settings)
+    traces = providers.Singleton(tracing.Tracing, tracer_provider)
+    instrumented = providers.Resource(tracing.instrumented, tracer_provider)
+    nats_connect_options = providers.Callable(nats_options, settings=settings, name="order-service")
+    connected_nats = providers.Resource(connections.connected_nats, nc=nats_client, options=nats_connect_options)
 
     names = providers.Singleton(
         JetStreamNames,
@@ -74,6 +82,14 @@ class Container(containers.DeclarativeContainer):
     migrator = providers.Singleton(YoyoMigrator, database_url=settings.provided.database_url)
     topology = providers.Singleton(JetStreamTopology, js=jetstream, names=names)
     cache = providers.Singleton(MemoryOrderCache, max_orders=settings.provided.cache_max_orders)
+    # The same bounded LRU of bytes by order_uid, holding each order's rendered page.
+    page_cache = providers.Singleton(MemoryOrderCache, max_orders=settings.provided.page_cache_max_pages)
+    access = providers.Singleton(
+        ApiAccess.from_settings,
+        tokens=settings.provided.api_tokens,
+        tokens_file=settings.provided.api_tokens_file,
+        protect_reads=settings.provided.api_protect_reads,
+    )
     feed = providers.Singleton(MemoryOrderFeed)
     metrics = providers.Singleton(PrometheusMetrics, cache=cache, instance=instance_id)
     repository = providers.Singleton(PgOrderRepository, pool=db_pool)
@@ -84,13 +100,22 @@ class Container(containers.DeclarativeContainer):
         subject=settings.provided.dlq_subject,
         source_stream=settings.provided.orders_stream,
     )
-    publisher = providers.Singleton(JetStreamOrderPublisher, js=jetstream, subject=settings.provided.orders_subject)
+    publisher = providers.Singleton(
+        JetStreamOrderPublisher,
+        js=jetstream,
+        subject=settings.provided.orders_subject,
+        context_headers=providers.Callable(tracing.trace_headers, traces),
+    )
+    traced_publisher = providers.Singleton(
+        tracing.traced_publisher, publisher, traces, settings.provided.orders_subject
+    )
     source = providers.Singleton(
         JetStreamOrderSource,
         nc=nats_client,
         stream=settings.provided.orders_stream,
         consumer=settings.provided.orders_consumer,
     )
+    observed_source = providers.Singleton(ObservedOrderSource, source, traces, settings.provided.orders_stream)
 
     announcer = providers.Singleton(
         NatsOrderAnnouncer, nc=nats_client, subject=settings.provided.orders_stored_subject, origin=instance_id
@@ -102,7 +127,7 @@ class Container(containers.DeclarativeContainer):
     arrivals = providers.Singleton(OrderArrivals)
     lookup = providers.Singleton(OrderLookup, cache=cache, repository=repository)
     list_orders = providers.Singleton(ListOrders, repository=repository)
-    submit = providers.Singleton(SubmitOrder, publisher=publisher, lookup=lookup, arrivals=arrivals)
+    submit = providers.Singleton(SubmitOrder, publisher=traced_publisher, lookup=lookup, arrivals=arrivals)
     warm_up = providers.Singleton(
         WarmUpCache,
         cache=cache,
@@ -114,7 +139,7 @@ class Container(containers.DeclarativeContainer):
     stored_elsewhere = providers.Singleton(StoredElsewhere, cache=cache, feed=feed, arrivals=arrivals, metrics=metrics)
     ingest_loop = providers.Singleton(
         IngestLoop,
-        source=source,
+        source=observed_source,
         ingest=ingest,
         repository=repository,
         batch_size=settings.provided.ingest_batch_size,
@@ -153,4 +178,8 @@ class Container(containers.DeclarativeContainer):
         feed=feed,
         metrics=metrics,
         stats=stats,
+        access=access,
+        page_cache=page_cache,
+        asyncapi=providers.Singleton(asyncapi_document.document, settings),
+        tracing=traces,
     )

@@ -1,6 +1,6 @@
 """Configuration from the environment (and an optional ``.env`` file)."""
 
-from pydantic import Field
+from pydantic import Field, SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 DAY = 86_400.0
@@ -47,3 +47,31 @@ class Settings(BaseSettings):
     db_pool_size: int = Field(10, ge=1)
     db_command_timeout: float = Field(10.0, gt=0)
     log_level: str = "INFO"
+    log_format: str = Field("text", pattern="^(text|json)$")  # json: one object per line
+
+    # Who may write (POST /api/orders): bearer tokens, comma-separated and/or one per line in a file.
+    api_tokens: SecretStr | None = None
+    api_tokens_file: str | None = None
+    api_protect_reads: bool = False  # the JSON read API and the order pages need a token too
+
+    # NATS: user/password go in NATS_URL (nats://user:pass@host:4222); tls:// URLs use TLS.
+    nats_creds: str | None = None  # a credentials file (user JWT and nkey seed)
+    nats_nkey_seed: str | None = None  # a file holding a user nkey seed
+    nats_tls_ca: str | None = None  # CA certificate (PEM) that signed the servers' certificates
+    nats_tls_cert: str | None = None  # client certificate (PEM), for servers that verify clients
+    nats_tls_key: str | None = None  # its private key (PEM)
+
+    # OpenTelemetry traces: the SDK reads every OTEL_* variable itself; these say whether to trace.
+    otel_sdk_disabled: bool = False
+    otel_traces_exporter: str = "otlp"
+    otel_exporter_otlp_endpoint: str | None = None
+    otel_exporter_otlp_traces_endpoint: str | None = None
+
+    page_cache_max_pages: int = Field(2000, ge=1)  # rendered /orders/{uid} pages kept in memory
+
+    @property
+    def tracing(self) -> bool:
+        """Traces are exported when an OTLP endpoint is set and tracing is not turned off."""
+        endpoint = self.otel_exporter_otlp_traces_endpoint or self.otel_exporter_otlp_endpoint
+        exporters = [name.strip() for name in self.otel_traces_exporter.split(",")]
+        return bool(endpoint) and not self.otel_sdk_disabled and "otlp" in exporters

@@ -1,5 +1,6 @@
 """What the service counts and times, for its operators."""
 
+from collections.abc import Mapping
 from typing import Protocol
 
 from app.domain.ingest_orders import BatchReport
@@ -27,6 +28,9 @@ class ServiceMetrics(Protocol):
         """``count`` orders stored by other instances were announced to this one."""
 
     def set_consumer_pending(self, count: int) -> None: ...
+
+    def set_readiness(self, checks: Mapping[str, bool]) -> None:
+        """What ``/readyz`` found: each check, and whether all hold."""
 
     def exposition(self) -> tuple[bytes, str]:
         """Every metric in the Prometheus text format, and its content type."""

@@ -22,7 +22,9 @@ def test_every_setting_is_documented_with_its_default() -> None:
             assert shown.startswith("—"), name
             continue
         value = shown.split()[0].strip("`")
-        if isinstance(field.default, str):
+        if isinstance(field.default, bool):
+            assert value == str(field.default).lower(), name
+        elif isinstance(field.default, str):
             assert value == field.default, name
         else:
             assert float(value) == field.default, name

@@ -14,6 +14,7 @@ from app.entrypoints.bootstrap import create_app
 from app.entrypoints.container import Container
 from app.entrypoints.settings import Settings
 from app.entrypoints.web.app import SERVER_OPTIONS
+from tests.servers import AUTHORIZED
 
 
 async def eventually(check: Callable[[], Awaitable[bool]], timeout: float = 20, what: str = "condition") -> None:
@@ -59,8 +60,9 @@ async def publish_orders(nc: nats.NATS, settings: Settings, orders: list[dict]) 
 
 
 async def start_client(aiohttp_client: Any, settings: Settings) -> TestClient[web.Request, web.Application]:
-    """The app in this process behind a test server run as ``orders serve`` runs it."""
+    """The app in this process behind a test server run as ``orders serve`` runs it; the client
+    sends the API token of ``isolated_settings``."""
     server = TestServer(await create_app(Container(settings=settings)))
     await server.start_server(**SERVER_OPTIONS)  # TestServer(**kwargs) would drop them
-    client: TestClient[web.Request, web.Application] = await aiohttp_client(server)
+    client: TestClient[web.Request, web.Application] = await aiohttp_client(server, headers=AUTHORIZED)
     return client

@@ -72,4 +72,7 @@ class ServiceProcess:
 
 
 def _env(settings: Settings) -> dict[str, str]:
-    return {name.upper(): str(value) for name, value in settings.model_dump().items() if value is not None}
+    values = settings.model_dump()
+    if settings.api_tokens is not None:
+        values["api_tokens"] = settings.api_tokens.get_secret_value()
+    return {name.upper(): str(value) for name, value in values.items() if value is not None}

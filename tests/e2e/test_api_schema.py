@@ -19,9 +19,10 @@ from hypothesis import HealthCheck, settings
 from playwright.async_api import expect
 
 from app.domain.model import INT64_MAX
+from app.entrypoints.web.openapi import BEARER
 from tests.e2e.browser import chromium
 from tests.e2e.service_process import ServiceProcess
-from tests.servers import create_database, drop_database, isolated_settings
+from tests.servers import API_TOKEN, create_database, drop_database, isolated_settings
 
 EXAMPLES = 40
 
@@ -43,8 +44,13 @@ def service(postgres_server_url, template_database, nats_url, tmp_path_factory) 
 @pytest.fixture(scope="module")
 def api_schema(service: ServiceProcess):
     config = schemathesis.Config.from_dict(
-        {"generation": {"max-examples": EXAMPLES}, "request-timeout": 10, "max-stream-events": 1}
-    )  # /events never ends: its first event
+        {
+            "generation": {"max-examples": EXAMPLES},
+            "request-timeout": 10,
+            "max-stream-events": 1,  # /events never ends: its first event
+            "auth": {"openapi": {BEARER: {"bearer": API_TOKEN}}},  # writes need it; ignored_auth checks the 401
+        }
+    )
     return schemathesis.openapi.from_url(service.base_url + "/api/openapi.json", config=config)
 
 

@@ -25,7 +25,7 @@ from app.entrypoints.connections import server_list
 from app.entrypoints.settings import Settings
 from tests.e2e.helpers import eventually
 from tests.e2e.service_process import ServiceProcess
-from tests.servers import isolated_settings
+from tests.servers import AUTHORIZED, isolated_settings
 
 FIRST, SECOND = 20_000, 10_000
 pytestmark = pytest.mark.timeout(240)
@@ -97,7 +97,7 @@ async def post_and_time(service: ServiceProcess, order: dict) -> tuple[int, floa
         http.post(
             f"{service.base_url}/api/orders?wait=5",
             data=orjson.dumps(order),
-            headers={"Content-Type": "application/json"},
+            headers={"Content-Type": "application/json", **AUTHORIZED},
         ) as response,
     ):
         return response.status, time.perf_counter() - started

@@ -44,8 +44,16 @@ class Fakes:
     metrics: FakeMetrics | None = None
 
 
+API_TOKEN = "unit-test-token"
+AUTHORIZED = {"Authorization": f"Bearer {API_TOKEN}"}  # what the web tests' clients send by default
+
+
 def fake_settings(**overrides: Any) -> Settings:
-    values: dict[str, Any] = {"nats_url": "nats://fake:4222", "database_url": "postgresql://fake@fake/fake"}
+    values: dict[str, Any] = {
+        "nats_url": "nats://fake:4222",
+        "database_url": "postgresql://fake@fake/fake",
+        "api_tokens": API_TOKEN,
+    }
     return Settings(_env_file=None, **{**values, **overrides})
 
 

@@ -372,6 +372,7 @@ class FakeMetrics:
         self.batches: list[tuple[BatchReport, int, float]] = []
         self.learned = 0
         self.pending: int | None = None
+        self.readiness: dict[str, bool] = {}
 
     def record_batch(self, report: BatchReport, size: int, seconds: float) -> None:
         self.batches.append((report, size, seconds))
@@ -381,6 +382,9 @@ class FakeMetrics:
 
     def set_consumer_pending(self, count: int) -> None:
         self.pending = count
+
+    def set_readiness(self, checks: Mapping[str, bool]) -> None:
+        self.readiness = dict(checks)
 
     def exposition(self) -> tuple[bytes, str]:
         return f"fake_batches {len(self.batches)}\n".encode(), "text/plain; version=0.0.4"

@@ -100,13 +100,37 @@ SUBMIT_ORDER: Operation = {
     },
 }
 
+IF_NONE_MATCH = {
+    "name": "If-None-Match",
+    "in": "header",
+    "required": False,
+    "schema": {"type": "string"},
+    "description": "ETags of copies the client keeps (or *): 304 when one is the order's.",
+}
+CACHE_HEADERS = {
+    "ETag": {
+        "description": "Strong, and the same for as long as the order is stored: stored orders never change.",
+        "required": True,
+        "schema": {"type": "string"},
+    },
+    "Cache-Control": {
+        "description": "public (private when reads need a token), max-age=31536000, immutable.",
+        "required": True,
+        "schema": {"type": "string"},
+    },
+}
+NOT_MODIFIED = {"description": "Not modified: the copy named in If-None-Match is the order.", "headers": CACHE_HEADERS}
+
 GET_ORDER: Operation = {
     "operationId": "getOrder",
     "tags": ["orders"],
     "summary": "One order by its order_uid",
-    "parameters": [ORDER_UID],
+    "description": "A stored order never changes, so its answer may be kept for a year (Cache-Control:"
+    " immutable) and revalidated with If-None-Match. A 404 is never kept (no-store).",
+    "parameters": [ORDER_UID, IF_NONE_MATCH],
     "responses": {
-        "200": {"description": "The order.", "content": json_body(ref("Order"))},
+        "200": {"description": "The order.", "headers": CACHE_HEADERS, "content": json_body(ref("Order"))},
+        "304": NOT_MODIFIED,
         "400": problem_response("order_uid is not 1 to 64 characters of A-Z, a-z, 0-9, '_' and '-'."),
         "404": problem_response("No order with this order_uid is stored."),
         "503": STARTING,
@@ -142,6 +166,12 @@ OPERATIONS: dict[tuple[str, str], Operation] = {
                 "content": {"text/plain": {"schema": {"type": "string"}}},
             }
         },
+    },
+    ("GET", "/api/asyncapi.json"): {
+        "operationId": "asyncapi",
+        "tags": ["docs"],
+        "summary": "The message contract: AsyncAPI 3.0 of the order, dead-letter and announcement subjects",
+        "responses": {"200": {"description": "AsyncAPI 3.0.", "content": json_body({"type": "object"})}},
     },
     ("GET", "/api/openapi.json"): {
         "operationId": "openapi",

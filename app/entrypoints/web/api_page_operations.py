@@ -9,6 +9,7 @@ parameters and a catch-all response.
 from typing import Any
 
 from app.domain.model import ORDER_UID_PATTERN
+from app.entrypoints.web.api_operations import CACHE_HEADERS, IF_NONE_MATCH, NOT_MODIFIED
 from app.entrypoints.web.api_schemas import json_body, ref
 from app.entrypoints.web.problems import PROBLEM_JSON
 
@@ -80,10 +81,12 @@ PAGE_OPERATIONS: dict[tuple[str, str], Operation] = {
                 "in": "path",
                 "required": True,
                 "schema": {"type": "string", "pattern": ORDER_UID_PATTERN},
-            }
+            },
+            IF_NONE_MATCH,
         ],
         "responses": {
-            "200": _html("The order."),
+            "200": {**_html("The order."), "headers": CACHE_HEADERS},
+            "304": NOT_MODIFIED,
             "400": _html("Not an order number."),
             "404": _html("No such order."),
             "503": _html("Orders are unavailable for now."),

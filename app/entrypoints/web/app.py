@@ -9,7 +9,9 @@ from app.domain.order_lookup import ListOrders, OrderLookup
 from app.domain.submit_order import SubmitOrder
 from app.entrypoints.service import OrderService
 from app.entrypoints.service_stats import ServiceStats
-from app.entrypoints.web import health, live_events, openapi, order_api, pages, swagger
+from app.entrypoints.tracing import Tracing
+from app.entrypoints.web import asyncapi, health, live_events, openapi, order_api, pages, swagger
+from app.entrypoints.web.api_access import ApiAccess
 from app.entrypoints.web.problems import no_route
 from app.entrypoints.web.routing import Routes
 from app.ports.metrics import ServiceMetrics
@@ -34,6 +36,10 @@ class WebParts:
     feed: OrderFeed
     metrics: ServiceMetrics
     stats: ServiceStats
+    access: ApiAccess
+    page_cache: OrderCache  # rendered order pages by order_uid
+    asyncapi: dict[str, Any]  # the message contract's document
+    tracing: Tracing
 
 
 def create_web_app(parts: WebParts) -> web.Application:
@@ -47,11 +53,22 @@ def create_web_app(parts: WebParts) -> web.Application:
         submit=parts.submit,
         cache=parts.cache,
         timings=parts.metrics.http,
+        access=parts.access,
+        tracing=parts.tracing,
     )
-    openapi.add_routes(routes)
+    openapi.add_routes(routes, parts.access)
+    asyncapi.add_routes(routes, parts.asyncapi)
     swagger.add_routes(routes)
-    page_handlers = pages.Pages(parts.lookup, parts.list_orders, parts.stats, parts.cache, parts.service.is_ready)
-    pages.add_routes(routes, page_handlers)
-    live_events.add_routes(routes, live_events.LiveEvents(parts.feed, page_handlers.counters))
+    page_handlers = pages.Pages(parts.list_orders, parts.stats, parts.cache, parts.service.is_ready)
+    pages.add_routes(
+        routes,
+        page_handlers,
+        lookup=parts.lookup,
+        page_cache=parts.page_cache,
+        access=parts.access,
+        timings=parts.metrics.http,
+    )
+    events = live_events.LiveEvents(parts.feed, page_handlers.counters)
+    live_events.add_routes(routes, events, parts.access.refuse_read)
     routes.add("*", "/{path:(?s:.*)}", no_route, name="no-route")  # last; (?s): newlines too
     return app

@@ -1,4 +1,8 @@
-"""Liveness (``/healthz``), readiness (``/readyz``) and the metrics (``/metrics``)."""
+"""Liveness (``/healthz``), readiness (``/readyz``) and the metrics (``/metrics``).
+
+A scrape checks readiness as ``/readyz`` does, so ``orders_ready`` (and
+``orders_ready_check{check}``) say what it would answer; alerts watch them.
+"""
 
 from aiohttp import web
 
@@ -23,6 +27,7 @@ def add_routes(routes: Routes, service: OrderService, cache: OrderCache, metrics
         return web.json_response({"status": "ready", "checks": parts, "cached_orders": cached})
 
     async def prometheus(request: web.Request) -> web.Response:
+        metrics.set_readiness(await service.readiness())  # what /readyz would answer, as gauges
         body, content_type = metrics.exposition()
         return web.Response(body=body, headers={"Content-Type": content_type})
 

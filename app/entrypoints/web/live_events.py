@@ -20,7 +20,7 @@ import orjson
 from aiohttp import web
 from aiohttp_sse import EventSourceResponse, sse_response
 
-from app.entrypoints.web.routing import Routes
+from app.entrypoints.web.routing import Guard, Routes
 from app.ports.order_feed import FeedListener, FeedNews, OrderFeed
 
 STATS_EVERY = 2.0
@@ -82,6 +82,6 @@ async def _send_news(stream: EventSourceResponse, news: FeedNews) -> None:
         await stream.send(orjson.dumps(body).decode(), event="orders")
 
 
-def add_routes(routes: Routes, events: LiveEvents) -> None:
+def add_routes(routes: Routes, events: LiveEvents, guard: Guard | None = None) -> None:
     routes.app.on_shutdown.append(events.close_all)
-    routes.add("GET", "/events", events.handle, name="events")
+    routes.add("GET", "/events", events.handle, name="events", guard=guard)

@@ -1,23 +1,28 @@
 """``GET /api/orders/{order_uid}``, and the routes of the whole order API.
 
 A cached order is answered by the hot handler alone: a dict lookup, a
-recorded hit and a response built from ready bytes, timed inline, without the
+recorded hit and a response built from ready bytes and prebuilt headers (its
+``ETag`` made from the uid, ``cacheable.py``), timed inline, without the
 wrappers of ``routing.py`` (``docs/performance.md``). Anything else (not
-cached, malformed, or before the service is ready) goes to the read-through
-handler, which is wrapped and gated like every other route.
+cached, malformed, before the service is ready, a conditional request, or a
+request without its token when reads need one) goes to the read-through
+handler, which is wrapped, guarded and gated like every other route.
 """
 
 import re
 from bisect import bisect_left
 from time import perf_counter
 
-from aiohttp import web
+from aiohttp import hdrs, web
 from aiohttp.typedefs import Handler
+from multidict import CIMultiDict
 
 from app.domain.model import ORDER_UID_PATTERN
 from app.domain.order_lookup import ListOrders, OrderLookup
 from app.domain.submit_order import SubmitOrder
-from app.entrypoints.web import api_listing, api_submit
+from app.entrypoints.tracing import Tracing
+from app.entrypoints.web import api_listing, api_submit, cacheable
+from app.entrypoints.web.api_access import ApiAccess
 from app.entrypoints.web.problems import problem
 from app.entrypoints.web.routing import Routes, not_ready_problem
 from app.entrypoints.web.security_headers import API_JSON_HEADERS
@@ -29,20 +34,36 @@ VALID_UID = re.compile(ORDER_UID_PATTERN)
 ORDER_ROUTE = "/api/orders/{order_uid}"
 
 
-def cached_order_handler(cache: OrderCache, timings: HttpTimings, method: str, read_through: Handler) -> Handler:
+def order_headers(protected: bool) -> CIMultiDict[str]:
+    """Every header of a found order's answer but its ETag and length, in the order they are sent."""
+    return cacheable.with_cache_control(API_JSON_HEADERS, cacheable.cache_control(protected))
+
+
+ETAG_PREFIX = cacheable.etag_prefix(cacheable.JSON_REPRESENTATION)
+
+
+def cached_order_handler(
+    cache: OrderCache, timings: HttpTimings, method: str, read_through: Handler, access: ApiAccess
+) -> Handler:
     """``method /api/orders/{order_uid}``: cached orders here, the rest by ``read_through``."""
     found, buckets = timings.series(ORDER_ROUTE, method, 200), timings.buckets
     fastest = buckets[0]  # where cached hits land: checked before bisecting
     peek, record_hit = cache.peek, cache.record_hit
+    headers, etag_prefix, etag = order_headers(access.protect_reads), ETAG_PREFIX, cacheable.ETAG
+    if_none_match, authorization, allows = hdrs.IF_NONE_MATCH, hdrs.AUTHORIZATION, access.allows
+    protected = access.protect_reads
 
     async def get_order(request: web.Request) -> web.StreamResponse:
         started = perf_counter()
         order_uid = request.match_info["order_uid"]
         body = peek(order_uid)
-        if body is None:
+        asked = request.headers
+        if body is None or if_none_match in asked or (protected and not allows(asked.get(authorization))):
             return await read_through(request)
         record_hit(order_uid)
-        response = web.Response(body=body, headers=API_JSON_HEADERS)
+        answer = headers.copy()  # C calls only: a copy, an add (aiohttp copies it once more)
+        answer.add(etag, etag_prefix + order_uid + '"')
+        response = web.Response(body=body, headers=answer)
         elapsed = perf_counter() - started
         found[0 if elapsed < fastest else bisect_left(buckets, elapsed)] += 1  # timings.observe, inline
         found[-1] += elapsed
@@ -51,7 +72,9 @@ def cached_order_handler(cache: OrderCache, timings: HttpTimings, method: str, r
     return get_order
 
 
-def read_through_handler(lookup: OrderLookup) -> Handler:
+def read_through_handler(lookup: OrderLookup, protected: bool) -> Handler:
+    headers = order_headers(protected)
+
     async def read_order(request: web.Request) -> web.Response:
         order_uid = request.match_info["order_uid"]
         if not VALID_UID.fullmatch(order_uid):
@@ -62,12 +85,20 @@ def read_through_handler(lookup: OrderLookup) -> Handler:
                 order_uid=order_uid,
             )
         try:
-            body = await lookup(order_uid)  # counts the miss, reads through
+            body = await lookup(order_uid)  # counts the hit or the miss, reads through
         except StorageUnavailable:
-            return problem(503, "Storage unavailable", "the order database cannot be reached; retry")
+            return cacheable.not_stored(
+                problem(503, "Storage unavailable", "the order database cannot be reached; retry")
+            )
         if body is None:
-            return problem(404, "Order not found", f"no order with order_uid {order_uid!r}", order_uid=order_uid)
-        return web.Response(body=body, content_type="application/json")
+            return cacheable.not_stored(
+                problem(404, "Order not found", f"no order with order_uid {order_uid!r}", order_uid=order_uid)
+            )
+        answer = CIMultiDict(headers)
+        answer.add(cacheable.ETAG, ETAG_PREFIX + order_uid + '"')
+        if cacheable.matches(request, answer[cacheable.ETAG]):
+            return cacheable.not_modified(answer)
+        return web.Response(body=body, headers=answer)
 
     return read_order
 
@@ -80,12 +111,17 @@ def add_routes(
     submit: SubmitOrder,
     cache: OrderCache,
     timings: HttpTimings,
+    access: ApiAccess,
+    tracing: Tracing,
 ) -> None:
     # The hot route first: aiohttp tries the routes under a path prefix in the order they were added.
     order = routes.app.router.add_resource(ORDER_ROUTE, name="api-order")
+    read, write = access.refuse_read, access.refuse_write
     for method in ("GET", "HEAD"):
-        read_through = routes.wrap(method, ORDER_ROUTE, read_through_handler(lookup), gated=not_ready_problem)
-        order.add_route(method, cached_order_handler(cache, timings, method, read_through))
+        handler = read_through_handler(lookup, access.protect_reads)
+        read_through = routes.wrap(method, ORDER_ROUTE, handler, gated=not_ready_problem, guard=read)
+        order.add_route(method, cached_order_handler(cache, timings, method, read_through, access))
     listing = api_listing.handler(list_orders)
-    routes.add("GET", "/api/orders", listing, name="api-orders", gated=not_ready_problem)
-    routes.add("POST", "/api/orders", api_submit.handler(submit), name="api-orders", gated=not_ready_problem)
+    routes.add("GET", "/api/orders", listing, name="api-orders", gated=not_ready_problem, guard=read)
+    submit_handler = tracing.server_handler(api_submit.handler(submit), "/api/orders")
+    routes.add("POST", "/api/orders", submit_handler, name="api-orders", gated=not_ready_problem, guard=write)

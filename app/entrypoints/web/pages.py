@@ -6,32 +6,31 @@ only script is ``static/live.js``, which keeps ``/`` up to date from ``/events``
 """
 
 import asyncio
-import re
 from collections.abc import Callable
 from typing import Any
 
 import aiohttp_jinja2
 import jinja2
-import orjson
 from aiohttp import web
 from aiohttp.typedefs import Handler
 
-from app.domain.model import ORDER_UID_PATTERN
 from app.domain.order_codec import decode
 from app.domain.order_lookup import ListOrders, OrderLookup
 from app.domain.order_summary import order_summary
 from app.entrypoints.service_stats import ServiceStats
 from app.entrypoints.web import static_files
+from app.entrypoints.web.api_access import ApiAccess
+from app.entrypoints.web.order_pages import PAGE_ROUTE, OrderPages, page_representation
 from app.entrypoints.web.page_format import FILTERS
-from app.entrypoints.web.routing import Routes
+from app.entrypoints.web.routing import Guard, Routes
+from app.entrypoints.web.trouble_page import UID_RULE, VALID_UID, starting_page, trouble
+from app.ports.metrics import HttpTimings
 from app.ports.order_cache import OrderCache
 from app.ports.order_repository import StorageUnavailable
 
 ASSETS = ("style.css", "live.js", "favicon.svg")
 RECENT_LIMIT = 20
 RECENT_TIMEOUT = 3.0
-VALID_UID = re.compile(ORDER_UID_PATTERN)
-UID_RULE = "An order number is 1 to 64 letters, digits, '_' or '-'."
 
 
 class Pages:
@@ -39,13 +38,11 @@ class Pages:
 
     def __init__(
         self,
-        lookup: OrderLookup,
         list_orders: ListOrders,
         stats: ServiceStats,
         cache: OrderCache,
         is_ready: Callable[[], bool],
     ) -> None:
-        self._lookup = lookup
         self._list_orders = list_orders
         self._stats = stats
         self._cache = cache
@@ -87,40 +84,6 @@ class Pages:
             return trouble(request, 400, "That is not an order number", UID_RULE, uid)
         raise web.HTTPSeeOther(f"/orders/{uid}")
 
-    async def order_page(self, request: web.Request) -> web.Response:
-        uid = request.match_info["order_uid"]
-        if not VALID_UID.fullmatch(uid):
-            return trouble(request, 400, "That is not an order number", UID_RULE, uid)
-        try:
-            body = await self._lookup(uid)
-        except StorageUnavailable:
-            return trouble(
-                request,
-                503,
-                "Orders are unavailable",
-                "The order database cannot be reached right now; try again in a moment.",
-                uid,
-            )
-        if body is None:
-            return trouble(request, 404, "No such order", "No order has this number. Check it and search again.", uid)
-        return aiohttp_jinja2.render_template("order.html", request, {"order": orjson.loads(body)})
-
-
-def trouble(request: web.Request, status: int, title: str, message: str, uid: str = "") -> web.Response:
-    """A friendly error page with the search box."""
-    context = {"status": status, "title": title, "message": message, "uid": uid}
-    return aiohttp_jinja2.render_template("trouble.html", request, context, status=status)
-
-
-def starting_page(request: web.Request) -> web.Response:
-    return trouble(
-        request,
-        503,
-        "Starting up",
-        "The service is starting; try again in a moment.",
-        request.match_info.get("order_uid", ""),
-    )
-
 
 def favicon(icon_url: str) -> Handler:
     """Browsers ask for ``/favicon.ico`` whatever the page links: send them to the SVG icon."""
@@ -131,11 +94,21 @@ def favicon(icon_url: str) -> Handler:
     return redirect
 
 
-def add_routes(routes: Routes, pages: Pages) -> None:
-    """Templates, the pages' files and the page routes."""
+def add_routes(
+    routes: Routes,
+    pages: Pages,
+    *,
+    lookup: OrderLookup,
+    page_cache: OrderCache,
+    access: ApiAccess,
+    timings: HttpTimings,
+) -> None:
+    """Templates, the pages' files and the page routes; with ``API_PROTECT_READS`` the pages that
+    show orders need the token as the JSON does."""
+    loader = jinja2.PackageLoader("app", "templates")
     env = aiohttp_jinja2.setup(
         routes.app,
-        loader=jinja2.PackageLoader("app", "templates"),
+        loader=loader,
         autoescape=True,
         filters=FILTERS,
         default_helpers=False,
@@ -145,9 +118,17 @@ def add_routes(routes: Routes, pages: Pages) -> None:
     )
     files = static_files.load(ASSETS)
     env.globals["asset"] = asset = static_files.urls(files)
+    read: Guard = access.refuse_read
     routes.add("GET", static_files.PREFIX + "/{filename}", static_files.handler(files), name="static")
-    routes.add("GET", "/", pages.home, name="home")
+    routes.add("GET", "/", pages.home, name="home", guard=read)
     routes.add("GET", "/orders", pages.search, name="search")
-    # (?s): a uid with a newline still reaches the handler, which answers 400
-    routes.add("GET", "/orders/{order_uid:(?s:.+)}", pages.order_page, name="order-page", gated=starting_page)
+    made_of = [loader.get_source(env, name)[0].encode() for name in sorted(env.list_templates())]
+    made_of += [file.body for _, file in sorted(files.items())]
+    order_pages = OrderPages(lookup, page_cache, access, page_representation(made_of))
+    # The hot route first, as for the JSON (order_api.py). (?s): a uid with a newline still reaches
+    # the handler, which answers 400.
+    resource = routes.app.router.add_resource("/orders/{order_uid:(?s:.+)}", name="order-page")
+    for method in ("GET", "HEAD"):
+        render = routes.wrap(method, PAGE_ROUTE, order_pages.render, gated=starting_page, guard=read)
+        resource.add_route(method, order_pages.cached(timings, method, render))
     routes.add("GET", "/favicon.ico", favicon(asset["favicon.svg"]), name="favicon")

@@ -3,6 +3,7 @@
 What middlewares would do, without their cost on every request (the cached
 lookup has none of it): a wrapped handler's errors become problems, its
 responses leave with the security headers, its requests are timed by route,
+when guarded it answers the guard's refusal (say, a 401 without a token),
 and, when gated, it answers 503 until the service is ready.
 """
 
@@ -18,6 +19,8 @@ from app.entrypoints.web.security_headers import with_security_headers
 from app.ports.metrics import HttpTimings
 
 NotReadyAnswer = Callable[[web.Request], web.StreamResponse]
+Guard = Callable[[web.Request], web.StreamResponse | None]
+"""Looks at a request before its handler: None lets it through, else the answer to send instead."""
 
 
 def not_ready_problem(request: web.Request) -> web.Response:
@@ -40,17 +43,27 @@ class Routes:
         *,
         name: str | None = None,
         gated: NotReadyAnswer | None = None,
+        guard: Guard | None = None,
     ) -> None:
-        """``gated``: answer with it until the service is ready. A GET route answers HEAD
-        too, as with aiohttp's ``add_get``."""
+        """``gated``: answer with it until the service is ready; ``guard``: see ``Guard`` (it
+        answers first, ready or not). A GET route answers HEAD too, as with aiohttp's ``add_get``."""
         resource = self.app.router.add_resource(path, name=name)
         for each in ("GET", "HEAD") if method == "GET" else (method,):
-            resource.add_route(each, self.wrap(each, resource.canonical, handler, gated))
+            resource.add_route(each, self.wrap(each, resource.canonical, handler, gated, guard))
 
-    def wrap(self, method: str, route: str, handler: Handler, gated: NotReadyAnswer | None = None) -> Handler:
+    def wrap(
+        self,
+        method: str,
+        route: str,
+        handler: Handler,
+        gated: NotReadyAnswer | None = None,
+        guard: Guard | None = None,
+    ) -> Handler:
         """``handler`` as ``add`` registers it, timed under ``route`` (a path template)."""
         if gated is not None:
             handler = _gate(handler, self._is_ready, gated)
+        if guard is not None:
+            handler = _guarded(handler, guard)
         handler = with_security_headers(answering_problems(handler))
         return _timed(handler, self._timings, route, None if method == "*" else method)
 
@@ -63,6 +76,17 @@ def _gate(handler: Handler, is_ready: Callable[[], bool], answer: NotReadyAnswer
         return await handler(request)
 
     return gated
+
+
+def _guarded(handler: Handler, guard: Guard) -> Handler:
+    @functools.wraps(handler)
+    async def guarded(request: web.Request) -> web.StreamResponse:
+        refusal = guard(request)
+        if refusal is not None:
+            return refusal
+        return await handler(request)
+
+    return guarded
 
 
 def _timed(handler: Handler, timings: HttpTimings, route: str, method: str | None) -> Handler:

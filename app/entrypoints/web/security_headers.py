@@ -52,6 +52,8 @@ API_SECURITY_HEADERS = CIMultiDict(
 )
 API_JSON_HEADERS = CIMultiDict([(hdrs.CONTENT_TYPE, "application/json"), *API_SECURITY_HEADERS.items()])
 """Every header of a JSON response but its length: what the hot lookup hands ``web.Response``."""
+PAGE_HTML_HEADERS = CIMultiDict([(hdrs.CONTENT_TYPE, "text/html; charset=utf-8"), *_ALL_HEADERS.items()])
+"""Every header of a page but its length and caching: what the hot order page starts from."""
 
 
 def add_security_headers(response: web.StreamResponse) -> None:

@@ -9,7 +9,7 @@ from aiohttp.test_utils import TestClient
 
 from app.entrypoints.bootstrap import create_app
 from app.entrypoints.container import Container
-from tests.unit.fake_container import Fakes, fake_container
+from tests.unit.fake_container import AUTHORIZED, Fakes, fake_container
 from tests.unit.fakes import wait_until
 
 Client = TestClient[web.Request, web.Application]
@@ -30,8 +30,8 @@ def container(fakes: Fakes) -> Container:
 
 @pytest.fixture
 async def starting_client(aiohttp_client: Any, container: Container) -> AsyncIterator[Client]:
-    """A client of the app as it starts; the service may not be ready yet."""
-    client: Client = await aiohttp_client(await create_app(container))
+    """A client of the app as it starts (the service may not be ready yet), sending the API token."""
+    client: Client = await aiohttp_client(await create_app(container), headers=AUTHORIZED)
     yield client
 
 

@@ -1,0 +1,121 @@
+"""Logging for every ``orders`` command: readable text (the default) or JSON lines (``LOG_FORMAT=json``).
+
+A JSON line is one object: ``time``, ``level``, ``logger``, ``message``, and the
+context a record carries where it applies: ``order_uid``, ``stream_sequence``,
+``batch_id``, ``reason`` (given as ``extra=`` by the code that logs; the batch
+id comes from :data:`batch_id`, set for the batch being ingested). Text lines
+show the same context after the message, as ``key=value``.
+
+Expected trouble is one WARNING line, not an ERROR with a traceback: aiohttp
+logs a client's malformed request (a too-long request line, a bad header) as an
+error with its traceback; :class:`ClientErrorsAsWarnings` makes it a warning
+naming the problem. When PostgreSQL drops a connection in the middle of a
+COPY, asyncpg abandons the operation's future, which asyncio reports as "Future
+exception was never retrieved" with a traceback; :func:`expected_loop_errors`
+makes that one warning too (the repository has already handled the failure).
+"""
+
+import asyncio
+import logging
+import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
+from typing import Any
+
+import asyncpg
+from aiohttp.http_exceptions import HttpProcessingError
+from pythonjsonlogger.orjson import OrjsonFormatter
+
+CONTEXT_FIELDS = ("order_uid", "stream_sequence", "batch_id", "reason")
+TEXT_FORMAT = "%(asctime)s %(levelname)s %(name)s: %(message)s"
+batch_id: ContextVar[str | None] = ContextVar("batch_id", default=None)
+"""The id of the batch the current task ingests (its first message's stream sequence)."""
+
+
+class BatchContext(logging.Filter):
+    """Adds ``batch_id`` to records logged while a batch is being ingested."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        current = batch_id.get()
+        if current is not None and not hasattr(record, "batch_id"):
+            record.batch_id = current
+        return True
+
+
+class ClientErrorsAsWarnings(logging.Filter):
+    """On ``aiohttp.server``: a request aiohttp could not parse is the client's error, not ours."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        error = record.exc_info[1] if record.exc_info else None
+        if isinstance(error, HttpProcessingError) and record.levelno > logging.WARNING:
+            problem = " ".join(str(error.message).split())
+            said = record.getMessage()
+            record.msg, record.args = "%s: %s: %s", (said, type(error).__name__, problem[:200])
+            record.levelno, record.levelname = logging.WARNING, "WARNING"
+            record.exc_info = record.exc_text = None
+        return True
+
+
+class TextFormatter(logging.Formatter):
+    """The classic line, then the record's context as ``key=value``."""
+
+    def format(self, record: logging.LogRecord) -> str:
+        line = super().format(record)
+        context = [f"{name}={getattr(record, name)}" for name in CONTEXT_FIELDS if hasattr(record, name)]
+        return f"{line} [{' '.join(context)}]" if context else line
+
+
+UNRETRIEVED = ("Future exception was never retrieved", "Task exception was never retrieved")
+
+
+@contextmanager
+def expected_loop_errors(loop: asyncio.AbstractEventLoop) -> Iterator[None]:
+    """While inside: a lost PostgreSQL connection's unretrieved failure is one WARNING line; everything
+    else goes to the loop's handler as before."""
+    previous = loop.get_exception_handler()
+
+    def handler(loop: asyncio.AbstractEventLoop, context: dict[str, Any]) -> None:
+        error = context.get("exception")
+        if isinstance(error, asyncpg.PostgresConnectionError) and context.get("message", "").startswith(UNRETRIEVED):
+            logging.getLogger("app.postgres").warning("PostgreSQL connection lost during an operation: %s", error)
+        elif previous is not None:
+            previous(loop, context)
+        else:
+            loop.default_exception_handler(context)
+
+    loop.set_exception_handler(handler)
+    try:
+        yield
+    finally:
+        loop.set_exception_handler(previous)
+
+
+def json_formatter() -> logging.Formatter:
+    return OrjsonFormatter(
+        "{levelname}{name}{message}",
+        style="{",
+        rename_fields={"levelname": "level", "name": "logger"},
+        timestamp="time",  # RFC 3339 in UTC, to the microsecond
+    )
+
+
+class _StderrHandler(logging.StreamHandler):
+    """The handler ``configure`` adds (and replaces when called again)."""
+
+
+def configure(level: str = "INFO", log_format: str = "text") -> None:
+    """One handler on stderr for the whole process, replacing the one configured before.
+
+    ``log_format``: ``text`` or ``json``."""
+    handler = _StderrHandler(sys.stderr)
+    handler.setFormatter(json_formatter() if log_format == "json" else TextFormatter(TEXT_FORMAT))
+    handler.addFilter(BatchContext())
+    root = logging.getLogger()
+    for old in [h for h in root.handlers if isinstance(h, _StderrHandler)]:
+        root.removeHandler(old)
+    root.addHandler(handler)
+    root.setLevel(level.upper())
+    server_log = logging.getLogger("aiohttp.server")
+    if not any(isinstance(f, ClientErrorsAsWarnings) for f in server_log.filters):
+        server_log.addFilter(ClientErrorsAsWarnings())
