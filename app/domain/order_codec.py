@@ -96,13 +96,24 @@ def decode(raw: bytes) -> ValidOrder:
     """The order in ``raw``, its time in UTC; ``NotDecodable`` when it does not fit the Structs."""
     if b"\\u0000" in raw:  # JSON can carry NUL only as this escape; the Structs do not look for it
         raise NotDecodable("the text may hold NUL: left to the model")
+    if not raw.isascii() and not _is_utf8(raw):  # msgspec skips unknown fields unread, UTF-8 or not
+        raise NotDecodable("not UTF-8: left to the model")
     try:
         order = _DECODER.decode(raw)
         if order.date_created.tzinfo is not UTC:
             order = msgspec.structs.replace(order, date_created=to_utc(order.date_created))
-    except (msgspec.ValidationError, msgspec.DecodeError, ValueError) as error:
+    except (msgspec.ValidationError, msgspec.DecodeError, ValueError, RecursionError) as error:
+        # RecursionError: msgspec's answer to objects nested deeper than Python's recursion limit
         raise NotDecodable(str(error)) from None
     return order
+
+
+def _is_utf8(raw: bytes) -> bool:
+    try:
+        raw.decode()
+    except UnicodeDecodeError:
+        return False
+    return True
 
 
 def encode(order: ValidOrder) -> bytes:

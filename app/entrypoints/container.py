@@ -55,6 +55,7 @@ class Container(containers.DeclarativeContainer):
         dlq_stream=settings.provided.dlq_stream,
         dlq_subject=settings.provided.dlq_subject,
         duplicate_window=settings.provided.duplicate_window_seconds,
+        ack_wait=settings.provided.ingest_ack_wait_seconds,
     )
     migrator = providers.Singleton(YoyoMigrator, database_url=settings.provided.database_url)
     topology = providers.Singleton(JetStreamTopology, js=jetstream, names=names)
@@ -87,7 +88,13 @@ class Container(containers.DeclarativeContainer):
         repository=repository,
         limit=settings.provided.cache_max_orders,
     )
-    ingest = providers.Singleton(IngestOrders, repository=repository, cache=cache, dead_letters=dead_letters)
+    ingest = providers.Singleton(
+        IngestOrders,
+        repository=repository,
+        cache=cache,
+        dead_letters=dead_letters,
+        max_deliveries=settings.provided.ingest_max_deliveries,
+    )
     after_batch = providers.Singleton(AfterBatch, metrics=metrics, feed=feed, arrivals=arrivals)
     ingest_loop = providers.Singleton(
         IngestLoop,

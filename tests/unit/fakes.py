@@ -28,13 +28,15 @@ class FakeOrderRepository:
     ``down = True`` makes every call raise StorageUnavailable; a save waits
     while ``paused`` (an Event) is not set, like one held up in its transaction.
     A batch containing any uid in ``unstorable`` is refused as a whole with
-    OrderNotStorable and nothing of it is written, like a rolled-back transaction.
+    OrderNotStorable and nothing of it is written, like a rolled-back transaction;
+    one containing a uid of ``failing`` raises that uid's exception, unclassified.
     """
 
     def __init__(self) -> None:
         self.orders: dict[str, SerializedOrder] = {}
         self.down = False
         self.unstorable: set[str] = set()
+        self.failing: dict[str, Exception] = {}
         self.calls: Counter[str] = Counter()
         self.saved_batches: list[list[str]] = []
         self.paused: asyncio.Event | None = None
@@ -57,6 +59,9 @@ class FakeOrderRepository:
         refused = self.unstorable.intersection(uids)
         if refused:
             raise OrderNotStorable(f"fake storage refuses {sorted(refused)}")
+        for uid in uids:
+            if uid in self.failing:
+                raise self.failing[uid]
         outcomes = {}
         for order in orders:
             stored = self.orders.get(order.uid)
@@ -146,7 +151,9 @@ class FakeCache:
 
 @dataclass(eq=False)
 class FakeMessage:
-    """One delivery; ``calls`` records ("ack",), ("nak", delay), ("term",) in order."""
+    """One delivery; ``calls`` records ("ack",), ("nak", delay), ("term",) in order.
+
+    ``ack_error``, if set, is raised by ``ack`` (after recording the call)."""
 
     data: bytes
     subject: str = "orders.created"
@@ -154,9 +161,12 @@ class FakeMessage:
     stream_sequence: int = 1
     delivery_attempt: int = 1
     calls: list[tuple[str] | tuple[str, float]] = field(default_factory=list)
+    ack_error: Exception | None = None
 
     async def ack(self) -> None:
         self.calls.append(("ack",))
+        if self.ack_error is not None:
+            raise self.ack_error
 
     async def nak(self, delay: float) -> None:
         self.calls.append(("nak", delay))
@@ -178,7 +188,8 @@ class FakeMessage:
 
 
 class FakeDeadLetterSink:
-    """Records (message, reason); ``down = True`` raises DeadLetterUnavailable.
+    """Records (message, reason), and the kind and uid of each in ``kinds``/``uids``;
+    ``down = True`` raises DeadLetterUnavailable, ``broken`` (an exception) raises it.
 
     ``calls_seen`` holds, per dead letter, what had been called on the message
     before it was dead-lettered (to check it is terminated only afterwards).
@@ -186,13 +197,20 @@ class FakeDeadLetterSink:
 
     def __init__(self) -> None:
         self.letters: list[tuple[OrderMessage, str]] = []
+        self.kinds: list[str] = []
+        self.uids: list[str | None] = []
         self.calls_seen: list[tuple[object, ...]] = []
         self.down = False
+        self.broken: Exception | None = None
 
-    async def dead_letter(self, message: OrderMessage, reason: str) -> None:
+    async def dead_letter(self, message: OrderMessage, reason: str, kind: str, order_uid: str | None) -> None:
         if self.down:
             raise DeadLetterUnavailable("fake dead-letter stream is down")
+        if self.broken is not None:
+            raise self.broken
         self.letters.append((message, reason))
+        self.kinds.append(kind)
+        self.uids.append(order_uid)
         self.calls_seen.append(tuple(getattr(message, "calls", ())))
 
     async def count(self) -> int:
@@ -202,6 +220,11 @@ class FakeDeadLetterSink:
         reasons = [reason for letter, reason in self.letters if letter is message]
         assert len(reasons) == 1, f"expected one dead letter for the message, got {reasons}"
         return reasons[0]
+
+    def kind_for(self, message: OrderMessage) -> str:
+        kinds = [kind for (letter, _), kind in zip(self.letters, self.kinds, strict=True) if letter is message]
+        assert len(kinds) == 1, f"expected one dead letter for the message, got {kinds}"
+        return kinds[0]
 
 
 class FakeMessageSource:
