@@ -9,6 +9,7 @@ and closes them at shutdown. Tests override any provider with a fake
 from dependency_injector import containers, providers
 from nats.aio.client import Client as NATS
 
+from app.adapters.jetstream_dead_letter_archive import JetStreamDeadLetterArchive
 from app.adapters.jetstream_dead_letter_sink import JetStreamDeadLetterSink
 from app.adapters.jetstream_order_publisher import JetStreamOrderPublisher
 from app.adapters.jetstream_order_source import JetStreamOrderSource
@@ -18,6 +19,7 @@ from app.adapters.memory_order_feed import MemoryOrderFeed
 from app.adapters.pg_order_repository import PgOrderRepository
 from app.adapters.prometheus_metrics import PrometheusMetrics
 from app.adapters.yoyo_migrator import YoyoMigrator
+from app.domain.dead_letter_tools import DeadLetterTools
 from app.domain.ingest_loop import IngestLoop
 from app.domain.ingest_orders import IngestOrders
 from app.domain.order_arrivals import OrderArrivals
@@ -70,6 +72,12 @@ class Container(containers.DeclarativeContainer):
         subject=settings.provided.dlq_subject,
         source_stream=settings.provided.orders_stream,
     )
+    dead_letter_archive = providers.Singleton(
+        JetStreamDeadLetterArchive,
+        js=jetstream,
+        stream=settings.provided.dlq_stream,
+        ingest_subject=settings.provided.orders_subject,
+    )
     publisher = providers.Singleton(JetStreamOrderPublisher, js=jetstream, subject=settings.provided.orders_subject)
     source = providers.Singleton(
         JetStreamOrderSource,
@@ -79,6 +87,7 @@ class Container(containers.DeclarativeContainer):
     )
 
     arrivals = providers.Singleton(OrderArrivals)
+    dead_letter_tools = providers.Singleton(DeadLetterTools, archive=dead_letter_archive)
     lookup = providers.Singleton(OrderLookup, cache=cache, repository=repository)
     list_orders = providers.Singleton(ListOrders, repository=repository)
     submit = providers.Singleton(SubmitOrder, publisher=publisher, lookup=lookup, arrivals=arrivals)
@@ -134,4 +143,5 @@ class Container(containers.DeclarativeContainer):
         feed=feed,
         metrics=metrics,
         stats=stats,
+        dead_letters=dead_letter_tools,
     )

@@ -14,6 +14,7 @@ from app.entrypoints.container import Container
 from app.entrypoints.settings import Settings
 from tests.unit.fakes import (
     FakeCache,
+    FakeDeadLetterArchive,
     FakeDeadLetterSink,
     FakeFeed,
     FakeMessageSource,
@@ -32,6 +33,7 @@ class Fakes:
     repository: FakeOrderRepository = field(default_factory=FakeOrderRepository)
     source: FakeMessageSource = field(default_factory=FakeMessageSource)
     dead_letters: FakeDeadLetterSink = field(default_factory=FakeDeadLetterSink)
+    dead_letter_archive: FakeDeadLetterArchive = field(default_factory=FakeDeadLetterArchive)
     publisher: FakePublisher = field(default_factory=FakePublisher)
     migrator: FakeMigrator = field(default_factory=FakeMigrator)
     topology: FakeTopology = field(default_factory=FakeTopology)
@@ -53,6 +55,7 @@ def fake_container(fakes: Fakes, **settings: Any) -> Container:
         "repository",
         "source",
         "dead_letters",
+        "dead_letter_archive",
         "publisher",
         "migrator",
         "topology",

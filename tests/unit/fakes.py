@@ -4,15 +4,18 @@ Each fake implements its whole Protocol; ``_conforms`` below lets mypy prove it.
 """
 
 import asyncio
+import dataclasses
 import time
 from collections import Counter, deque
 from collections.abc import AsyncIterator, Callable, Iterable, Mapping, Sequence
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
 
 from app.domain.document import SerializedOrder
 from app.domain.ingest_orders import BatchReport
 from app.domain.order_summary import order_summary
+from app.ports.dead_letter_archive import ArchiveUnavailable, DeadLetter, DeadLetterArchive, ReplayNotAcknowledged
 from app.ports.metrics import HttpTimings, ServiceMetrics
 from app.ports.order_cache import OrderCache
 from app.ports.order_feed import FeedEvent, OrderFeed
@@ -227,6 +230,55 @@ class FakeDeadLetterSink:
         return kinds[0]
 
 
+class FakeDeadLetterArchive:
+    """Dead letters by sequence, numbered from 1 as they are added; ``replayed`` records
+    (sequence, id) of each replay. ``down = True`` makes every call raise ArchiveUnavailable,
+    ``replay_down = True`` every replay raise ReplayNotAcknowledged."""
+
+    def __init__(self) -> None:
+        self.stored: dict[int, DeadLetter] = {}
+        self.replayed: list[tuple[int, str]] = []
+        self.down = self.replay_down = False
+        self._next = 1
+
+    def add(self, data: bytes, kind: str, reason: str, uid: str | None = None, time: datetime | None = None) -> int:
+        sequence, self._next = self._next, self._next + 1
+        headers = {"Orders-Error": reason, "Orders-Error-Kind": kind} | ({"Orders-Order-Uid": uid} if uid else {})
+        moment = time or datetime(2025, 1, 1, tzinfo=UTC) + timedelta(minutes=sequence)
+        self.stored[sequence] = DeadLetter(sequence, moment, kind, reason, uid, 1, headers, data, len(data))
+        return sequence
+
+    def _check_up(self) -> None:
+        if self.down:
+            raise ArchiveUnavailable("fake dead-letter stream is down")
+
+    async def letters(self, since: datetime | None = None, newest: int | None = None) -> AsyncIterator[DeadLetter]:
+        self._check_up()
+        letters = [letter for letter in self.stored.values() if since is None or letter.time >= since]
+        for letter in letters[-newest:] if newest else letters:
+            yield dataclasses.replace(letter, data=None)
+
+    async def total(self) -> int:
+        self._check_up()
+        return len(self.stored)
+
+    async def letter(self, sequence: int) -> DeadLetter | None:
+        self._check_up()
+        return self.stored.get(sequence)
+
+    async def replay(self, letter: DeadLetter) -> str:
+        self._check_up()
+        if self.replay_down:
+            raise ReplayNotAcknowledged("fake ingest stream is down")
+        replay_id = f"replay:fake:{letter.sequence}"
+        self.replayed.append((letter.sequence, replay_id))
+        return replay_id
+
+    async def remove(self, sequence: int) -> bool:
+        self._check_up()
+        return self.stored.pop(sequence, None) is not None
+
+
 class FakeMessageSource:
     """Hands out queued batches; a queued exception is raised instead.
 
@@ -381,6 +433,7 @@ def _conforms() -> None:
     _cache: OrderCache = FakeCache()
     _message: OrderMessage = FakeMessage(b"")
     _dead_letters: DeadLetterSink = FakeDeadLetterSink()
+    _archive: DeadLetterArchive = FakeDeadLetterArchive()
     _source: OrderMessageSource = FakeMessageSource()
     _publisher: OrderPublisher = FakePublisher()
     _feed: OrderFeed = FakeFeed()

@@ -5,11 +5,12 @@ from typing import Any
 
 from aiohttp import web
 
+from app.domain.dead_letter_tools import DeadLetterTools
 from app.domain.order_lookup import ListOrders, OrderLookup
 from app.domain.submit_order import SubmitOrder
 from app.entrypoints.service import OrderService
 from app.entrypoints.service_stats import ServiceStats
-from app.entrypoints.web import health, live_events, openapi, order_api, pages, swagger
+from app.entrypoints.web import dead_letter_page, health, live_events, openapi, order_api, pages, swagger
 from app.entrypoints.web.problems import no_route
 from app.entrypoints.web.routing import Routes
 from app.ports.metrics import ServiceMetrics
@@ -34,6 +35,7 @@ class WebParts:
     feed: OrderFeed
     metrics: ServiceMetrics
     stats: ServiceStats
+    dead_letters: DeadLetterTools
 
 
 def create_web_app(parts: WebParts) -> web.Application:
@@ -53,5 +55,6 @@ def create_web_app(parts: WebParts) -> web.Application:
     page_handlers = pages.Pages(parts.lookup, parts.list_orders, parts.stats, parts.cache, parts.service.is_ready)
     pages.add_routes(routes, page_handlers)
     live_events.add_routes(routes, live_events.LiveEvents(parts.feed, page_handlers.counters))
+    dead_letter_page.add_routes(routes, parts.dead_letters)
     routes.add("*", "/{path:(?s:.*)}", no_route, name="no-route")  # last; (?s): newlines too
     return app
