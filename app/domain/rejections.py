@@ -6,6 +6,7 @@ verdict on the order): its reason names the step, the exception's type and its
 message, so that it can be fixed and the message replayed.
 """
 
+import re
 from collections import OrderedDict
 
 import msgspec
@@ -31,12 +32,20 @@ class _Uid(msgspec.Struct):
 _UID = msgspec.json.Decoder(_Uid)
 
 
+_UID_TEXT = re.compile(rb'"order_uid"\s*:\s*"([^"\\\x00-\x1f]{1,200})"')
+
+
 def uid_in(message: OrderMessage) -> str | None:
-    """The order_uid of a message that is not a valid order, when it has a readable one."""
+    """The order_uid of a message that is not a valid order, when it has a readable one:
+    from the JSON object it is, or else from the first ``"order_uid": "..."`` in its bytes."""
     try:
         uid = _UID.decode(message.data).order_uid
     except Exception:  # any of the ways a message is not an object with a string order_uid
-        return None
+        try:
+            found = _UID_TEXT.search(message.data)
+            uid = found[1].decode() if found else ""
+        except Exception:  # not bytes, or not UTF-8 there
+            return None
     return uid if 0 < len(uid) <= 200 and uid.isprintable() else None
 
 

@@ -68,11 +68,13 @@ async def test_an_invalid_message_is_dead_lettered_with_its_uid_when_it_has_one(
     doc = order_doc("has-a-uid")
     del doc["payment"]
     nameless = FakeMessage(b'{"order_uid": 17}')
+    cut_short = FakeMessage(b'{"order_uid": "cut-short", "track_number": "W')
+    unprintable = FakeMessage(b'{"order_uid": "a\\nb"}')
 
-    await r.ingest([FakeMessage(to_bytes(doc)), nameless])
+    await r.ingest([FakeMessage(to_bytes(doc)), nameless, cut_short, unprintable])
 
-    assert r.dead_letters.kinds == ["invalid", "invalid"]
-    assert r.dead_letters.uids == ["has-a-uid", None]
+    assert r.dead_letters.kinds == ["invalid"] * 4
+    assert r.dead_letters.uids == ["has-a-uid", None, "cut-short", None]
 
 
 async def test_an_order_whose_save_raises_is_retried_alone_while_the_rest_of_its_batch_is_stored() -> None:
