@@ -120,9 +120,13 @@ async def test_nats_kill_9_and_restart_on_the_same_store(database_url, own_nats,
     service = service_factory(settings)
     await service.wait_ready()
 
+    async def nats_reported_down() -> bool:
+        status, body = await service.get("/readyz")
+        return status == 503 and isinstance(body, dict) and body["checks"]["nats"] is False
+
     async def kill_nats() -> None:
         own_nats.kill()
-        await asyncio.sleep(1.0)
+        await eventually(nats_reported_down, 15, "readyz to report NATS unreachable")
         own_nats.start()  # same port, same store: the streams and the consumer survive
 
     await hurt_while_publishing(settings, workload, kill_nats)
