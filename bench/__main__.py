@@ -18,7 +18,7 @@ import uvloop
 from nats.js.errors import NotFoundError
 
 from app.entrypoints.settings import Settings
-from bench import lookup_phases, storage_phases
+from bench import lookup_phases, soak, storage_phases
 from bench.infra import fresh_database, new_tag, servers, service_env
 from bench.profile import Profiler
 from bench.report import DOC, STEAL_WARNING, OtherLoad, Row, machine, table, write_doc
@@ -32,9 +32,11 @@ def _arguments() -> argparse.Namespace:
     parser.add_argument("--lookups", type=int, default=10_000, help="distinct uids wrk asks for (10000)")
     parser.add_argument(
         "--only",
-        choices=("ingest", "storage"),
-        help="stop after ingest (or ingest and warm-up): quicker runs while working on them; the doc is left alone",
+        choices=("ingest", "storage", "soak"),
+        help="stop after ingest (or ingest and warm-up): quicker runs while working on them; or the soak alone"
+        " (bench/soak.py); the doc is left alone",
     )
+    parser.add_argument("--soak-seconds", type=float, default=600.0, help="how long the soak runs (600: 10 minutes)")
     parser.add_argument(
         "--profile",
         type=Path,
@@ -76,13 +78,16 @@ async def _bench(args: argparse.Namespace, work_dir: Path) -> int:
             run = Run(settings, env, work_dir, Profiler(args.profile), args.orders, args.lookups)
             rows = []
             try:
+                if args.only == "soak":
+                    print("== soak", flush=True)
+                    rows += await soak.soak(run, args.soak_seconds)
                 phases = (
                     ("ingest", storage_phases.ingest),
                     ("warm-up", storage_phases.warm_up),
                     ("uncached lookup + memory", lookup_phases.uncached),
                     ("cached lookup + page", lookup_phases.cached),
                 )
-                for name, phase in phases[: {None: 4, "storage": 2, "ingest": 1}[args.only]]:
+                for name, phase in phases[: {None: 4, "storage": 2, "ingest": 1, "soak": 0}[args.only]]:
                     print(f"== {name}", flush=True)
                     started = time.perf_counter()
                     result = await phase(run)
@@ -115,7 +120,8 @@ async def _bench(args: argparse.Namespace, work_dir: Path) -> int:
 
 def main() -> int:
     args = _arguments()
-    ensure_wrk()
+    if args.only != "soak":  # the soak sends its requests itself
+        ensure_wrk()
     with tempfile.TemporaryDirectory(prefix="orders-bench-") as tmp:
         try:
             return uvloop.run(_bench(args, Path(tmp)))
