@@ -16,7 +16,8 @@ import logging
 import time
 from collections.abc import Callable, Sequence
 
-from app.domain.ingest_orders import BatchReport, IngestOrders, PreparedBatch, retry_delay
+from app.domain.ingest_orders import BatchReport, IngestOrders, retry_delay
+from app.domain.prepared_batch import PreparedBatch
 from app.ports.order_messages import OrderMessage, OrderMessageSource
 from app.ports.order_repository import OrderRepository, StorageUnavailable
 

@@ -22,26 +22,16 @@ import asyncio
 import logging
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from typing import NamedTuple
 
-from app.domain.document import SerializedOrder, serialize
-from app.domain.rejections import (
-    CONFLICT,
-    INVALID,
-    UNEXPECTED,
-    UNSTORABLE,
-    FailureCounts,
-    uid_in,
-    unexpected_reason,
-)
-from app.domain.validation import InvalidOrder, parse_order
+from app.domain.document import SerializedOrder
+from app.domain.prepared_batch import PreparedBatch, Wave, prepare
+from app.domain.rejections import CONFLICT, UNEXPECTED, UNSTORABLE, FailureCounts, unexpected_reason
 from app.ports.order_cache import OrderCache
 from app.ports.order_messages import DeadLetterSink, DeadLetterUnavailable, OrderMessage
 from app.ports.order_repository import OrderNotStorable, OrderRepository, SaveOutcome, StorageUnavailable
 
 log = logging.getLogger(__name__)
 CONFLICT_REASON = "conflict: order_uid {uid} is already stored with different content"
-Wave = dict[str, tuple[OrderMessage, SerializedOrder]]  # distinct uids, in arrival order
 Outcome = SaveOutcome | Exception  # what saving one order came to: a verdict, or what the save raised
 
 
@@ -67,15 +57,6 @@ class BatchReport:
         return len(self.stored_orders)
 
 
-class Refusal(NamedTuple):
-    """A message dead-lettered before storage: why, and its order_uid when it has one."""
-
-    message: OrderMessage
-    kind: str
-    reason: str
-    uid: str | None
-
-
 class IngestOrders:
     """Validate, store, cache and settle one batch of order messages."""
 
@@ -93,14 +74,14 @@ class IngestOrders:
         self.failures = FailureCounts()
         self._last_settled: asyncio.Future[None] | None = None  # the latest store()'s settling turn
 
-    def prepare(self, messages: Sequence[OrderMessage]) -> "PreparedBatch":
+    def prepare(self, messages: Sequence[OrderMessage]) -> PreparedBatch:
         """The CPU part: validate and serialize (may run while the previous batch is written)."""
-        return _sort(messages)
+        return prepare(messages)
 
     async def __call__(self, messages: Sequence[OrderMessage]) -> BatchReport:
         return await self.store(self.prepare(messages))
 
-    async def store(self, batch: "PreparedBatch") -> BatchReport:
+    async def store(self, batch: PreparedBatch) -> BatchReport:
         """The I/O part: save; then, once the batch before has settled, cache and ack,
         dead-letter or nak each message."""
         settled = asyncio.get_running_loop().create_future()
@@ -230,34 +211,3 @@ class IngestOrders:
                 self.failures.forget(message)
         except Exception:
             log.exception("a message could not be settled after %s; it is redelivered after the ack wait", reason)
-
-
-@dataclass
-class PreparedBatch:
-    """Valid orders in waves of distinct uids (a uid's repeats go to later waves), and the refused."""
-
-    waves: list[Wave]
-    refused: list[Refusal]
-
-
-def _sort(messages: Sequence[OrderMessage]) -> PreparedBatch:
-    waves: list[Wave] = []
-    refused: list[Refusal] = []
-    for message in messages:
-        try:
-            order = serialize(parse_order(message.data))
-        except InvalidOrder as error:
-            refused.append(Refusal(message, INVALID, error.reason, uid_in(message)))
-            continue
-        except Exception as error:  # these steps read the bytes alone: it would fail again
-            log.error("message dead-lettered: %s", unexpected_reason("decoding it", error), exc_info=error)
-            refused.append(Refusal(message, UNEXPECTED, unexpected_reason("decoding it", error), uid_in(message)))
-            continue
-        for wave in waves:  # almost always the first; a repeated uid goes one wave later
-            if order.uid not in wave:
-                break
-        else:
-            wave = {}
-            waves.append(wave)
-        wave[order.uid] = (message, order)
-    return PreparedBatch(waves, refused)
