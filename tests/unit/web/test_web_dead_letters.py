@@ -43,3 +43,8 @@ async def test_an_unreadable_stream_gets_a_503_page(client: Client, fakes: Fakes
 async def test_the_page_is_in_the_openapi_document(client: Client) -> None:
     document = await (await client.get("/api/openapi.json")).json()
     assert set(document["paths"]["/dead-letters"]["get"]["responses"]) == {"200", "503"}
+
+
+async def test_the_home_page_counter_leads_to_the_page(client: Client) -> None:
+    html = await (await client.get("/")).text()
+    assert '<a class="stat-label" href="/dead-letters">dead-lettered</a>' in html
