@@ -153,7 +153,8 @@ class PgOrderRepository:
             if (error.sqlstate or "")[:2] in _CONTENT_ERRORS:
                 raise OrderNotStorable(f"{type(error).__name__}: {error}") from error
             raise StorageUnavailable(f"{type(error).__name__}: {error}") from error
-        except (OSError, TimeoutError, asyncpg.InterfaceError) as error:
+        except (OSError, TimeoutError, asyncpg.InterfaceError, asyncpg.InternalClientError) as error:
+            # InternalClientError: a connection broken mid-operation, as when the server went away
             raise StorageUnavailable(f"{type(error).__name__}: {error}") from error
 
 

@@ -145,6 +145,7 @@ class IngestOrders:
         except StorageUnavailable:
             raise
         except Exception as error:  # refused (OrderNotStorable) or unclassified
+            await self._unless_unreachable(error)
             if len(pending) == 1:
                 return {pending[0][1].uid: error}
             log.warning("a batch could not be saved (%s: %s); saving one order at a time", type(error).__name__, error)
@@ -156,8 +157,19 @@ class IngestOrders:
             except StorageUnavailable:
                 raise
             except Exception as error:
+                await self._unless_unreachable(error)
                 outcomes[order.uid] = error
         return outcomes
+
+    async def _unless_unreachable(self, error: Exception) -> None:
+        """A failed save while storage does not answer is an outage, whatever it raised:
+        raise StorageUnavailable then, so that it is never held against an order."""
+        if isinstance(error, OrderNotStorable):
+            return
+        try:
+            await self._repository.ping()
+        except Exception as unreachable:
+            raise StorageUnavailable(f"{type(error).__name__}: {error}") from unreachable
 
     async def _settle(
         self, message: OrderMessage, order: SerializedOrder, outcome: Outcome | None, report: BatchReport

@@ -92,6 +92,8 @@ async def assert_nothing_lost(settings: Settings, workload: Workload, service: S
     assert outcome.stored == len(workload.acked_orders) == ORDERS
     assert outcome.dead_lettered == len(workload.bad)
     await service.wait_ready()
+    errors = [line for log in service.log_path.parent.glob("service-*.log") for line in log.open() if " ERROR " in line]
+    assert errors == [], "a fault is an outage, never an unexpected failure of an order"
     return outcome
 
 

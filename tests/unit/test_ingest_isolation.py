@@ -244,3 +244,25 @@ async def test_a_refused_batch_is_saved_one_at_a_time_with_a_conflict_in_it() ->
     assert fine.calls == [("ack",)]
     assert r.dead_letters.kinds == ["conflict", "unstorable"]
     assert report.dead_lettered == {"conflict": 1, "unstorable": 1}
+
+
+async def test_an_unclassified_failure_while_storage_does_not_answer_is_an_outage() -> None:
+    r = rig()
+
+    class BrokenConnection(FakeOrderRepository):
+        """The driver raises something odd on save, and storage does not answer a ping either."""
+
+        async def save(self, orders: Sequence[SerializedOrder]) -> dict[str, SaveOutcome]:
+            raise RuntimeError("cannot switch to state 15; another operation is in progress")
+
+        async def ping(self) -> None:
+            raise StorageUnavailable("connection refused")
+
+    r.ingest = IngestOrders(BrokenConnection(), r.cache, r.dead_letters, max_deliveries=1)
+    messages = [message("a", attempt=3), message("b", sequence=2)]
+
+    report = await r.ingest(messages)
+
+    assert report.storage_unavailable is True and report.failed == 0
+    assert [m.calls for m in messages] == [[("nak", 2.0)], [("nak", 0.5)]], "naked as in an outage"
+    assert r.dead_letters.letters == [] and len(r.ingest.failures) == 0
