@@ -7,6 +7,7 @@ and exits 1 when a target is missed. See bench/README.md.
 import argparse
 import asyncio
 import contextlib
+import functools
 import signal
 import sys
 import tempfile
@@ -19,7 +20,7 @@ from nats.js.errors import NotFoundError
 
 from app.entrypoints.connections import server_list
 from app.entrypoints.settings import Settings
-from bench import lookup_phases, storage_phases, worker_phases
+from bench import lookup_phases, soak, storage_phases, worker_phases
 from bench.infra import fresh_database, new_tag, servers, service_env
 from bench.profile import Profiler
 from bench.report import DOC, STEAL_WARNING, OtherLoad, Row, machine, table, write_doc
@@ -33,15 +34,16 @@ def _arguments() -> argparse.Namespace:
     parser.add_argument("--lookups", type=int, default=10_000, help="distinct uids wrk asks for (10000)")
     parser.add_argument(
         "--only",
-        choices=("ingest", "storage", "workers"),
+        choices=("ingest", "storage", "workers", "soak"),
         help="stop after ingest (or ingest and warm-up), or run only the cached lookup with workers (after"
-        " ingesting --orders): quicker runs while working on them; the doc is left alone",
+        " ingesting --orders), or only the soak: quicker runs while working on them; the doc is left alone",
     )
     parser.add_argument(
         "--quick",
         action="store_true",
         help="with --only workers: one round of 1-s wrk runs, to check the phase's code path (figures meaningless)",
     )
+    parser.add_argument("--soak-seconds", type=float, default=600.0, help="how long the soak runs (600: 10 minutes)")
     parser.add_argument(
         "--profile",
         type=Path,
@@ -94,8 +96,15 @@ async def _bench(args: argparse.Namespace, work_dir: Path) -> int:
                     ("uncached lookup + memory", lookup_phases.uncached),
                     ("cached lookup + page", lookup_phases.cached),
                     ("cached lookup, workers = cores", worker_phases.workers),
+                    ("soak", functools.partial(soak.soak, seconds=args.soak_seconds)),
                 )
-                chosen = {None: phases, "storage": phases[:2], "ingest": phases[:1], "workers": phases[4:]}
+                chosen = {
+                    None: phases,
+                    "storage": phases[:2],
+                    "ingest": phases[:1],
+                    "workers": phases[4:5],
+                    "soak": phases[5:],
+                }
                 for name, phase in chosen[args.only]:
                     print(f"== {name}", flush=True)
                     started = time.perf_counter()
@@ -129,7 +138,8 @@ async def _bench(args: argparse.Namespace, work_dir: Path) -> int:
 
 def main() -> int:
     args = _arguments()
-    ensure_wrk()
+    if args.only != "soak":  # the soak sends its requests itself
+        ensure_wrk()
     with tempfile.TemporaryDirectory(prefix="orders-bench-") as tmp:
         try:
             return uvloop.run(_bench(args, Path(tmp)))

@@ -1,11 +1,12 @@
 """DeadLetterSink publishing to the ``ORDERS_DLQ`` JetStream stream.
 
-The dead letter keeps the original bytes and headers and adds the reason
-(``Orders-Error``), the original stream sequence and subject. Its
-``Nats-Msg-Id`` is derived from the original's sequence and bytes, so
-publishing it again after a crash stores it only once. Each dead letter is
-logged once, as a WARNING with its order_uid (when the message names one),
-stream sequence and reason, once the stream has it.
+The dead letter keeps the original bytes and headers and adds ``Orders-*``
+headers: the reason (``Orders-Error``) and its kind, the order_uid when there is
+a readable one, the original stream sequence and subject, and how many times
+JetStream had delivered the message. Its ``Nats-Msg-Id`` is derived from the
+original's sequence and bytes, so publishing it again after a crash stores it
+only once. Each dead letter is logged once, as a WARNING with its order_uid
+(when there is one), stream sequence and reason, once the stream has it.
 """
 
 import hashlib
@@ -13,16 +14,22 @@ import logging
 
 import nats.errors
 import nats.js.errors
-import orjson
 from nats.js import JetStreamContext
 
 from app.ports.order_messages import DeadLetterUnavailable, OrderMessage
 
 ERROR_HEADER = "Orders-Error"
+KIND_HEADER = "Orders-Error-Kind"
+UID_HEADER = "Orders-Order-Uid"
 SEQUENCE_HEADER = "Orders-Stream-Sequence"
 SUBJECT_HEADER = "Orders-Subject"
+DELIVERIES_HEADER = "Orders-Deliveries"
 ORIGINAL_ID_HEADER = "Orders-Original-Msg-Id"
 log = logging.getLogger(__name__)
+# What a dead letter adds to the original's headers (a replay takes them off again).
+DEAD_LETTER_HEADERS = frozenset(
+    (ERROR_HEADER, KIND_HEADER, UID_HEADER, SEQUENCE_HEADER, SUBJECT_HEADER, DELIVERIES_HEADER, ORIGINAL_ID_HEADER)
+)
 
 
 class JetStreamDeadLetterSink:
@@ -40,14 +47,18 @@ class JetStreamDeadLetterSink:
     async def count(self) -> int:
         return (await self._js.stream_info(self._stream)).state.messages
 
-    async def dead_letter(self, message: OrderMessage, reason: str) -> None:
+    async def dead_letter(self, message: OrderMessage, reason: str, kind: str, order_uid: str | None) -> None:
         original = message.headers or {}
-        headers = {k: v for k, v in original.items() if not k.startswith("Nats-")}
+        headers = {k: v for k, v in original.items() if not k.startswith("Nats-") and k not in DEAD_LETTER_HEADERS}
         if "Nats-Msg-Id" in original:
             headers[ORIGINAL_ID_HEADER] = original["Nats-Msg-Id"]
-        headers[ERROR_HEADER] = _one_line(reason)
+        headers[ERROR_HEADER] = header_value(reason)
+        headers[KIND_HEADER] = kind
+        if order_uid:
+            headers[UID_HEADER] = header_value(order_uid, 200)
         headers[SEQUENCE_HEADER] = str(message.stream_sequence)
         headers[SUBJECT_HEADER] = message.subject
+        headers[DELIVERIES_HEADER] = str(message.delivery_attempt)
         # Same message again (after a crash) → same id → stored once; the digest keeps a
         # recreated stream's reused sequence numbers from passing for duplicates.
         digest = hashlib.blake2b(message.data, digest_size=8).hexdigest()
@@ -56,22 +67,11 @@ class JetStreamDeadLetterSink:
             await self._js.publish(self._subject, message.data, timeout=self._timeout, headers=headers)
         except (nats.errors.Error, nats.js.errors.Error, TimeoutError) as error:
             raise DeadLetterUnavailable(str(error) or type(error).__name__) from error
-        uid = _order_uid(message.data) or original.get("Nats-Msg-Id")
-        context = {"order_uid": uid, "stream_sequence": message.stream_sequence, "reason": headers[ERROR_HEADER]}
-        log.warning("dead-lettered message %d (order_uid %s)", message.stream_sequence, uid, extra=context)
+        context = {"order_uid": order_uid, "stream_sequence": message.stream_sequence, "reason": headers[ERROR_HEADER]}
+        log.warning("dead-lettered message %d (order_uid %s)", message.stream_sequence, order_uid, extra=context)
 
 
-def _order_uid(data: bytes) -> str | None:
-    """The order_uid a message's body names, if it is a JSON object with a string one."""
-    try:
-        body = orjson.loads(data)
-    except orjson.JSONDecodeError:
-        return None
-    uid = body.get("order_uid") if isinstance(body, dict) else None
-    return uid[:64] if isinstance(uid, str) else None
-
-
-def _one_line(text: str, limit: int = 4000) -> str:
-    """Header values cannot hold line breaks and should stay modest in size."""
-    flat = " ".join(text.split())
+def header_value(text: str, limit: int = 4000) -> str:
+    """Header values cannot hold line breaks, must encode as UTF-8 and should stay modest in size."""
+    flat = " ".join(text.encode("utf-8", "replace").decode("utf-8").split())
     return flat if len(flat) <= limit else flat[: limit - 3] + "..."

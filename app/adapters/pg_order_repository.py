@@ -171,6 +171,7 @@ class PgOrderRepository:
             raise StorageUnavailable(f"{type(error).__name__}: {error}") from error
 
 
+# InternalClientError: a connection broken mid-operation, as when the server went away.
 _FAILURES = (asyncpg.PostgresError, OSError, TimeoutError, asyncpg.InterfaceError, asyncpg.InternalClientError)
 
 

@@ -3,6 +3,11 @@
 While storage is unreachable the loop stops fetching (messages would only be
 redelivered) and probes storage with a growing pause, then resumes by itself.
 A stop request lets the batch in hand finish before the loop returns.
+
+Nothing stops it for good: a failed fetch is logged and retried (``consuming``
+is false until a fetch succeeds again), a failed batch is logged and left to
+redelivery, and should anything else escape, ``run`` logs it at ERROR and
+starts the loop again after a growing pause (``running`` is false meanwhile).
 """
 
 import asyncio
@@ -11,11 +16,13 @@ import logging
 import time
 from collections.abc import Callable, Sequence
 
-from app.domain.ingest_orders import BatchReport, IngestOrders, PreparedBatch, retry_delay
+from app.domain.ingest_orders import BatchReport, IngestOrders, retry_delay
+from app.domain.prepared_batch import PreparedBatch
 from app.ports.order_messages import OrderMessage, OrderMessageSource
 from app.ports.order_repository import OrderRepository, StorageUnavailable
 
 log = logging.getLogger(__name__)
+HEALTHY_RUN = 60.0  # seconds: a loop that ran this long before failing starts again after the first pause
 
 
 class IngestLoop:
@@ -30,6 +37,7 @@ class IngestLoop:
         fetch_timeout: float = 1.0,
         on_batch: Callable[[BatchReport, int, float], None] = lambda report, size, seconds: None,
         concurrent_writes: int = 1,
+        restart_delay: float = 0.5,
     ) -> None:
         self._source = source
         self._ingest = ingest
@@ -38,14 +46,38 @@ class IngestLoop:
         self._fetch_timeout = fetch_timeout
         self._on_batch = on_batch
         self._concurrent_writes = concurrent_writes
+        self._restart_delay = restart_delay
         self._stopping = asyncio.Event()
         self.running = False
         self.storage_down = False
+        self.fetch_failing = False
+        self.restarts = 0
+
+    @property
+    def consuming(self) -> bool:
+        """Running, fetching and storing: what readiness calls "consumer"."""
+        return self.running and not self.storage_down and not self.fetch_failing
 
     def stop(self) -> None:
         self._stopping.set()
 
     async def run(self) -> None:
+        """Run the loop until stopped, starting it again whenever it fails."""
+        crashes = 0
+        while not self._stopping.is_set():
+            started = time.monotonic()
+            try:
+                await self._run()
+            except Exception:
+                crashes = 1 if time.monotonic() - started > HEALTHY_RUN else crashes + 1
+                self.restarts += 1
+                delay = retry_delay(crashes, first=self._restart_delay, most=30.0)
+                log.exception("the ingest loop failed; starting it again in %.1f s", delay)
+                await self._pause(delay)
+            else:
+                return
+
+    async def _run(self) -> None:
         """Fetch and validate the next batch while earlier ones are being written.
 
         At most ``concurrent_writes`` batches are written at once (each in its own
@@ -65,18 +97,24 @@ class IngestLoop:
                 while len(writing) >= self._concurrent_writes:
                     _, writing = await asyncio.wait(writing, return_when=asyncio.FIRST_COMPLETED)
                 writing.add(asyncio.create_task(self._store(batch, len(messages))))
-            if writing:
-                await asyncio.wait(writing)  # finish the batches in hand
         finally:
             self.running = False
+            if writing:
+                await asyncio.wait(writing)  # finish the batches in hand
 
     async def _fetch(self) -> Sequence[OrderMessage]:
         try:
-            return await self._source.fetch(self._batch_size, self._fetch_timeout)
-        except Exception as error:  # the broker is away; its client reconnects on its own
-            log.warning("fetch failed: %s", error)
+            messages = await self._source.fetch(self._batch_size, self._fetch_timeout)
+        except Exception as error:  # the broker is away (its client reconnects on its own), or the consumer
+            if not self.fetch_failing:
+                log.warning("fetch failed (%s: %s); retrying", type(error).__name__, error)
+            self.fetch_failing = True
             await self._pause(self._fetch_timeout)
             return []
+        if self.fetch_failing:
+            log.info("fetching again")
+            self.fetch_failing = False
+        return messages
 
     async def _store(self, batch: PreparedBatch, size: int) -> None:
         """Write one prepared batch; if storage is away, wait until it answers again."""
@@ -86,7 +124,10 @@ class IngestLoop:
         except Exception:  # a bug must not stop ingest: the batch is redelivered after ack_wait
             log.exception("ingest of a batch of %d failed", size)
             return
-        self._on_batch(report, size, time.perf_counter() - started)
+        try:
+            self._on_batch(report, size, time.perf_counter() - started)
+        except Exception:  # metrics and the live feed are not worth a batch
+            log.exception("reporting a batch of %d failed", size)
         if report.storage_unavailable:
             await self._wait_for_storage()
 
@@ -99,6 +140,10 @@ class IngestLoop:
             try:
                 await self._repository.ping()
             except StorageUnavailable:
+                attempt += 1
+                continue
+            except Exception:  # not an answer either
+                log.exception("storage probe failed")
                 attempt += 1
                 continue
             log.info("storage is back: resuming ingest")

@@ -5,24 +5,34 @@ commit. Bad messages and conflicting versions are dead-lettered, then
 terminated. When storage is down every unsettled valid message is naked with a
 growing delay and the report says so, so the caller can stop fetching.
 
+No message can hold up the others (``docs/reliability.md``). Whatever one
+raises while it is decoded, validated or serialized dead-letters it at once:
+those steps read its bytes alone, so they would fail again. An unclassified
+failure while storing it alone or settling it may be the service's own passing
+trouble: it is retried with a growing delay, and dead-lettered at its
+``max_deliveries``-th failure. Nothing is guarded per message on the way that
+works; only after a failure is the rest handled one message at a time.
+
 Batches may be stored concurrently (their saves overlap), but each settles its
 messages only after the batch stored before it has settled: acks, naks and dead
 letters follow the order in which the batches came.
 """
 
 import asyncio
+import logging
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
-from app.domain.document import SerializedOrder, serialize
-from app.domain.validation import InvalidOrder, parse_order
+from app.domain.document import SerializedOrder
+from app.domain.prepared_batch import PreparedBatch, Wave, prepare
+from app.domain.rejections import CONFLICT, UNEXPECTED, UNSTORABLE, FailureCounts, unexpected_reason
 from app.ports.order_cache import OrderCache
 from app.ports.order_messages import DeadLetterSink, DeadLetterUnavailable, OrderMessage
 from app.ports.order_repository import OrderNotStorable, OrderRepository, SaveOutcome, StorageUnavailable
 
+log = logging.getLogger(__name__)
 CONFLICT_REASON = "conflict: order_uid {uid} is already stored with different content"
-Wave = dict[str, tuple[OrderMessage, SerializedOrder]]  # distinct uids, in arrival order
-Outcome = SaveOutcome | OrderNotStorable  # what saving one order came to
+Outcome = SaveOutcome | Exception  # what saving one order came to: a verdict, or what the save raised
 
 
 def retry_delay(attempt: int, first: float = 0.5, most: float = 30.0) -> float:
@@ -39,6 +49,7 @@ class BatchReport:
     conflicts: int = 0
     dead_lettered: dict[str, int] = field(default_factory=dict)  # by kind of reason
     retried: int = 0
+    failed: int = 0  # unexpected failures retried (they are among ``retried`` too)
     storage_unavailable: bool = False
 
     @property
@@ -49,20 +60,28 @@ class BatchReport:
 class IngestOrders:
     """Validate, store, cache and settle one batch of order messages."""
 
-    def __init__(self, repository: OrderRepository, cache: OrderCache, dead_letters: DeadLetterSink) -> None:
+    def __init__(
+        self,
+        repository: OrderRepository,
+        cache: OrderCache,
+        dead_letters: DeadLetterSink,
+        max_deliveries: int = 5,
+    ) -> None:
         self._repository = repository
         self._cache = cache
         self._dead_letters = dead_letters
+        self._max_deliveries = max_deliveries
+        self.failures = FailureCounts()
         self._last_settled: asyncio.Future[None] | None = None  # the latest store()'s settling turn
 
-    def prepare(self, messages: Sequence[OrderMessage]) -> "PreparedBatch":
+    def prepare(self, messages: Sequence[OrderMessage]) -> PreparedBatch:
         """The CPU part: validate and serialize (may run while the previous batch is written)."""
-        return _sort(messages)
+        return prepare(messages)
 
     async def __call__(self, messages: Sequence[OrderMessage]) -> BatchReport:
         return await self.store(self.prepare(messages))
 
-    async def store(self, batch: "PreparedBatch") -> BatchReport:
+    async def store(self, batch: PreparedBatch) -> BatchReport:
         """The I/O part: save; then, once the batch before has settled, cache and ack,
         dead-letter or nak each message."""
         settled = asyncio.get_running_loop().create_future()
@@ -72,23 +91,39 @@ class IngestOrders:
             saved, unsaved = await self._save_waves(batch.waves, report)
             if settle_after is not None:
                 await settle_after
-            stored, cache_put = report.stored_orders, self._cache.put
-            for wave, outcomes in saved:
-                for uid, (message, order) in wave.items():
-                    outcome = outcomes[uid]
-                    if outcome is SaveOutcome.STORED:  # nearly every order: _settle's first case, inline
-                        stored.append(order)
-                        cache_put(uid, order.json)
-                        await message.ack()
-                    else:
-                        await self._settle(message, order, outcome, report)
+            await self._settle_saved(saved, report)
             for message in unsaved:
-                await self._retry(message, report)
-            for message, reason in batch.invalid:
-                await self._dead_letter(message, reason, "invalid", report)
+                try:
+                    await self._retry(message, report)
+                except Exception as error:
+                    await self._failed(message, "naking it", error, report)
+            for refusal in batch.refused:
+                try:
+                    await self._dead_letter(refusal.message, refusal.reason, refusal.kind, report, refusal.uid)
+                except Exception as error:
+                    await self._failed(refusal.message, "dead-lettering it", error, report, refusal.uid)
             return report
         finally:
             settled.set_result(None)
+
+    async def _settle_saved(self, saved: list[tuple[Wave, dict[str, Outcome]]], report: BatchReport) -> None:
+        """Cache and ack the stored, settle the others; after a failure, carry on with the next."""
+        stored, cache_put = report.stored_orders, self._cache.put
+        for wave, outcomes in saved:
+            each = iter(wave.items())
+            while True:
+                try:
+                    for uid, (message, order) in each:
+                        outcome = outcomes.get(uid)
+                        if outcome is SaveOutcome.STORED:  # nearly every order: _settle's first case, inline
+                            stored.append(order)
+                            cache_put(uid, order.json)
+                            await message.ack()
+                        else:
+                            await self._settle(message, order, outcome, report)
+                    break
+                except Exception as error:  # in the message in hand: go on with the next
+                    await self._failed(message, "settling it", error, report, uid)
 
     async def _save_waves(
         self, waves: list[Wave], report: BatchReport
@@ -107,35 +142,57 @@ class IngestOrders:
     async def _save(self, pending: list[tuple[OrderMessage, SerializedOrder]]) -> dict[str, Outcome]:
         try:
             return dict(await self._repository.save([order for _, order in pending]))
-        except OrderNotStorable as error:
+        except StorageUnavailable:
+            raise
+        except Exception as error:  # refused (OrderNotStorable) or unclassified
+            await self._unless_unreachable(error)
             if len(pending) == 1:
                 return {pending[0][1].uid: error}
+            log.warning("a batch could not be saved (%s: %s); saving one order at a time", type(error).__name__, error)
         # One order poisons the batch: store one at a time to find it.
         outcomes: dict[str, Outcome] = {}
         for _, order in pending:
             try:
                 outcomes.update(await self._repository.save([order]))
-            except OrderNotStorable as error:
+            except StorageUnavailable:
+                raise
+            except Exception as error:
+                await self._unless_unreachable(error)
                 outcomes[order.uid] = error
         return outcomes
 
+    async def _unless_unreachable(self, error: Exception) -> None:
+        """A failed save while storage does not answer is an outage, whatever it raised:
+        raise StorageUnavailable then, so that it is never held against an order."""
+        if isinstance(error, OrderNotStorable):
+            return
+        try:
+            await self._repository.ping()
+        except Exception as unreachable:
+            raise StorageUnavailable(f"{type(error).__name__}: {error}") from unreachable
+
     async def _settle(
-        self, message: OrderMessage, order: SerializedOrder, outcome: Outcome, report: BatchReport
+        self, message: OrderMessage, order: SerializedOrder, outcome: Outcome | None, report: BatchReport
     ) -> None:
-        """Any outcome but STORED, which ``store`` settles inline."""
-        if isinstance(outcome, OrderNotStorable):
-            await self._dead_letter(message, f"storage refused the order: {outcome}", "unstorable", report)
-        elif outcome is SaveOutcome.CONFLICT:
-            if await self._dead_letter(message, CONFLICT_REASON.format(uid=order.uid), "conflict", report):
-                report.conflicts += 1
-        else:  # a duplicate: stored before with the same content
+        """Any outcome but STORED, which ``_settle_saved`` settles inline."""
+        if outcome is SaveOutcome.DUPLICATE:  # stored before with the same content
             report.duplicates += 1
             self._cache.put(order.uid, order.json)
             await message.ack()
+        elif outcome is SaveOutcome.CONFLICT:
+            if await self._dead_letter(message, CONFLICT_REASON.format(uid=order.uid), CONFLICT, report, order.uid):
+                report.conflicts += 1
+        elif isinstance(outcome, OrderNotStorable):
+            await self._dead_letter(message, f"storage refused the order: {outcome}", UNSTORABLE, report, order.uid)
+        else:
+            error = outcome if isinstance(outcome, Exception) else LookupError("the store said nothing of it")
+            await self._failed(message, "storing it", error, report, order.uid)
 
-    async def _dead_letter(self, message: OrderMessage, reason: str, kind: str, report: BatchReport) -> bool:
+    async def _dead_letter(
+        self, message: OrderMessage, reason: str, kind: str, report: BatchReport, uid: str | None
+    ) -> bool:
         try:
-            await self._dead_letters.dead_letter(message, reason)
+            await self._dead_letters.dead_letter(message, reason, kind, uid)
         except DeadLetterUnavailable:
             await self._retry(message, report)
             return False
@@ -147,29 +204,22 @@ class IngestOrders:
         report.retried += 1
         await message.nak(retry_delay(message.delivery_attempt))
 
-
-@dataclass
-class PreparedBatch:
-    """Valid orders in waves of distinct uids (a uid's repeats go to later waves), and the invalid."""
-
-    waves: list[Wave]
-    invalid: list[tuple[OrderMessage, str]]
-
-
-def _sort(messages: Sequence[OrderMessage]) -> PreparedBatch:
-    waves: list[Wave] = []
-    invalid: list[tuple[OrderMessage, str]] = []
-    for message in messages:
+    async def _failed(
+        self, message: OrderMessage, step: str, error: Exception, report: BatchReport, uid: str | None = None
+    ) -> None:
+        """An unexpected failure: retried with a growing delay, dead-lettered at the last allowed one."""
+        reason = unexpected_reason(step, error)
         try:
-            order = serialize(parse_order(message.data))
-        except InvalidOrder as error:
-            invalid.append((message, error.reason))
-            continue
-        for wave in waves:  # almost always the first; a repeated uid goes one wave later
-            if order.uid not in wave:
-                break
-        else:
-            wave = {}
-            waves.append(wave)
-        wave[order.uid] = (message, order)
-    return PreparedBatch(waves, invalid)
+            failures = self.failures.add(message)
+            if failures < self._max_deliveries:
+                log.error("%s (failure %d of %d: retried)", reason, failures, self._max_deliveries, exc_info=error)
+                report.failed += 1
+                report.retried += 1
+                await message.nak(retry_delay(failures))
+                return
+            log.error("%s (failure %d: dead-lettered)", reason, failures, exc_info=error)
+            given_up = f"{reason} (failed {failures} times)"
+            if await self._dead_letter(message, given_up, UNEXPECTED, report, uid):
+                self.failures.forget(message)
+        except Exception:
+            log.exception("a message could not be settled after %s; it is redelivered after the ack wait", reason)

@@ -102,7 +102,8 @@ def decode(raw: bytes) -> ValidOrder:
         order = _DECODER.decode(raw)
         if order.date_created.tzinfo is not UTC:
             order = msgspec.structs.replace(order, date_created=to_utc(order.date_created))
-    except (msgspec.ValidationError, msgspec.DecodeError, ValueError) as error:
+    except (msgspec.ValidationError, msgspec.DecodeError, ValueError, RecursionError) as error:
+        # RecursionError: msgspec's answer to objects nested deeper than Python's recursion limit
         raise NotDecodable(str(error)) from None
     return order
 

@@ -16,6 +16,7 @@ from importlib import metadata
 from typing import Any
 
 from app.domain.model import ORDER_UID_PATTERN, Order
+from app.domain.rejections import REASON_KINDS
 from app.entrypoints.settings import Settings
 
 Schema = dict[str, Any]
@@ -63,13 +64,28 @@ def dead_letter_headers() -> Schema:
     digits = "^[0-9]+$"
     return {
         "type": "object",
-        "required": ["Orders-Error", "Orders-Stream-Sequence", "Orders-Subject", "Nats-Msg-Id"],
+        "required": [
+            "Orders-Error",
+            "Orders-Error-Kind",
+            "Orders-Stream-Sequence",
+            "Orders-Subject",
+            "Orders-Deliveries",
+            "Nats-Msg-Id",
+        ],
         "properties": {
             "Orders-Error": _string(
                 "Why the message was dead-lettered, on one line: an invalid order lists each field"
                 " path and rule; 'conflict: order_uid … is already stored with different content';"
                 " 'storage refused the order: …'.",
                 maxLength=ERROR_HEADER_MAX,
+            ),
+            "Orders-Error-Kind": {
+                "type": "string",
+                "enum": sorted(REASON_KINDS),
+                "description": "The kind of reason, as `orders dlq list --reason` selects it.",
+            },
+            "Orders-Order-Uid": _string(
+                "The order_uid the original names, when it has a readable one (even in broken JSON).", maxLength=200
             ),
             "Orders-Stream-Sequence": _string("The original's sequence in the order stream.", pattern=digits),
             "Orders-Subject": _string("The subject the original was published to."),

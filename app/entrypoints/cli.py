@@ -1,9 +1,9 @@
-"""The ``orders`` command: serve, migrate, produce, dev."""
+"""The ``orders`` command: serve, migrate, produce, dlq, dev."""
 
 import argparse
 import sys
 
-from app.entrypoints import logging_setup
+from app.entrypoints import dlq_command, logging_setup
 from app.entrypoints.event_loop import run_async
 from app.entrypoints.settings import Settings
 
@@ -37,6 +37,7 @@ def _parser() -> argparse.ArgumentParser:
     produce.add_argument("--duplicate-ratio", type=float, default=0.0, help="share of re-sent orders, 0..1")
     produce.add_argument("--concurrency", type=int, default=256, help="publishes in flight (default 256)")
     produce.add_argument("--seed", type=int, default=None, help="seed for reproducible orders")
+    dlq_command.add_parser(commands)
     return parser
 
 
@@ -55,6 +56,8 @@ def main(argv: list[str] | None = None) -> int:
         run_dev(settings)
     elif args.command == "migrate":
         return _migrate(settings, args.rollback)
+    elif args.command == "dlq":
+        return run_async(dlq_command.dlq_command(settings, args))
     elif args.command == "produce":
         from app.entrypoints.produce_command import produce_command
 

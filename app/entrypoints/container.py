@@ -9,6 +9,7 @@ and closes them at shutdown. Tests override any provider with a fake
 from dependency_injector import containers, providers
 from nats.aio.client import Client as NATS
 
+from app.adapters.jetstream_dead_letter_archive import JetStreamDeadLetterArchive
 from app.adapters.jetstream_dead_letter_sink import JetStreamDeadLetterSink
 from app.adapters.jetstream_order_publisher import JetStreamOrderPublisher
 from app.adapters.jetstream_order_source import JetStreamOrderSource
@@ -19,6 +20,7 @@ from app.adapters.nats_order_announcements import NatsOrderAnnouncements, NatsOr
 from app.adapters.pg_order_repository import PgOrderRepository
 from app.adapters.prometheus_metrics import PrometheusMetrics
 from app.adapters.yoyo_migrator import YoyoMigrator
+from app.domain.dead_letter_tools import DeadLetterTools
 from app.domain.ingest_loop import IngestLoop
 from app.domain.ingest_orders import IngestOrders
 from app.domain.order_arrivals import OrderArrivals
@@ -109,6 +111,12 @@ class Container(containers.DeclarativeContainer):
     traced_publisher = providers.Singleton(
         tracing.traced_publisher, publisher, traces, settings.provided.orders_subject
     )
+    dead_letter_archive = providers.Singleton(
+        JetStreamDeadLetterArchive,
+        js=jetstream,
+        stream=settings.provided.dlq_stream,
+        ingest_subject=settings.provided.orders_subject,
+    )
     source = providers.Singleton(
         JetStreamOrderSource,
         nc=nats_client,
@@ -125,6 +133,7 @@ class Container(containers.DeclarativeContainer):
     )
 
     arrivals = providers.Singleton(OrderArrivals)
+    dead_letter_tools = providers.Singleton(DeadLetterTools, archive=dead_letter_archive)
     lookup = providers.Singleton(OrderLookup, cache=cache, repository=repository)
     list_orders = providers.Singleton(ListOrders, repository=repository)
     submit = providers.Singleton(SubmitOrder, publisher=traced_publisher, lookup=lookup, arrivals=arrivals)
@@ -134,7 +143,13 @@ class Container(containers.DeclarativeContainer):
         repository=repository,
         limit=settings.provided.cache_max_orders,
     )
-    ingest = providers.Singleton(IngestOrders, repository=repository, cache=cache, dead_letters=dead_letters)
+    ingest = providers.Singleton(
+        IngestOrders,
+        repository=repository,
+        cache=cache,
+        dead_letters=dead_letters,
+        max_deliveries=settings.provided.ingest_max_deliveries,
+    )
     after_batch = providers.Singleton(AfterBatch, metrics=metrics, feed=feed, arrivals=arrivals, announcer=announcer)
     stored_elsewhere = providers.Singleton(StoredElsewhere, cache=cache, feed=feed, arrivals=arrivals, metrics=metrics)
     ingest_loop = providers.Singleton(
@@ -182,4 +197,5 @@ class Container(containers.DeclarativeContainer):
         page_cache=page_cache,
         asyncapi=providers.Singleton(asyncapi_document.document, settings),
         tracing=traces,
+        dead_letters=dead_letter_tools,
     )

@@ -119,7 +119,7 @@ class OrderService:
         return {
             "migrations": self._migrated,
             "cache_warmed": self._warmed,
-            "consumer": self.is_ready() and loop.running and not loop.storage_down,
+            "consumer": self.is_ready() and loop.consuming,  # running, fetching and storing
             "nats": self._source.connected,
             "database": self._migrated and await self._database_answers(),
         }

@@ -42,8 +42,11 @@ class Settings(BaseSettings):
     # Batches in flight to PostgreSQL at once: one commits while the next is inserted. The
     # repository keeps inserts and commits in arrival order, so ids and listings still follow it.
     ingest_concurrent_writes: int = Field(2, ge=1, le=16)
-    # How long the stream waits for a delivered message's ack before delivering it again.
-    ingest_ack_wait_seconds: float = Field(30.0, ge=1)
+    # A message whose handling fails for an unexpected reason is dead-lettered at this failure
+    # (outages do not count: docs/reliability.md).
+    ingest_max_deliveries: int = Field(5, ge=1, le=1000)
+    # How long JetStream waits for an ack before it redelivers a message (the consumer's ack_wait).
+    ingest_ack_wait_seconds: float = Field(30.0, ge=1, le=3600)
     db_pool_size: int = Field(10, ge=1)
     db_command_timeout: float = Field(10.0, gt=0)
     log_level: str = "INFO"

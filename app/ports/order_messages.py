@@ -53,8 +53,11 @@ class DeadLetterUnavailable(Exception):
 
 
 class DeadLetterSink(Protocol):
-    async def dead_letter(self, message: OrderMessage, reason: str) -> None:
-        """Return once the dead letter is durably stored, else raise DeadLetterUnavailable."""
+    async def dead_letter(self, message: OrderMessage, reason: str, kind: str, order_uid: str | None) -> None:
+        """Return once the dead letter is durably stored, else raise DeadLetterUnavailable.
+
+        ``kind`` is one of ``app.domain.rejections.REASON_KINDS``; ``order_uid`` the
+        message's order_uid when it has a readable one."""
 
     async def count(self) -> int:
         """How many dead letters are stored."""

@@ -285,11 +285,14 @@ async def test_dead_letter_keeps_bytes_and_adds_headers(
     assert message.stream_sequence == 2
     sink = JetStreamDeadLetterSink(js, names.dlq_stream, names.dlq_subject, names.stream, timeout=2)
 
-    await sink.dead_letter(message, "invalid JSON\n  at line 1\r\n\tcolumn 17")
+    await sink.dead_letter(message, "invalid JSON\n  at line 1\r\n\tcolumn 17", "invalid", "uid\r\n1")
 
     dead = await js.get_msg(names.dlq_stream, 1)
     assert dead.data == body and dead.headers is not None
     assert dead.headers["Orders-Error"] == "invalid JSON at line 1 column 17"
+    assert dead.headers["Orders-Error-Kind"] == "invalid"
+    assert dead.headers["Orders-Order-Uid"] == "uid 1"
+    assert dead.headers["Orders-Deliveries"] == "1"
     assert dead.headers["Orders-Stream-Sequence"] == "2"
     assert dead.headers["Orders-Subject"] == names.subject
     assert dead.headers["Orders-Original-Msg-Id"] == "orig-7"
@@ -307,11 +310,11 @@ async def test_dead_letter_twice_is_stored_once(
     one, two = await source.fetch(2, timeout=2)
     sink = JetStreamDeadLetterSink(js, names.dlq_stream, names.dlq_subject, names.stream, timeout=2)
 
-    await sink.dead_letter(one, "boom")
-    await sink.dead_letter(one, "boom again")  # e.g. a retry after a crash before the ack
+    await sink.dead_letter(one, "boom", "unexpected", None)
+    await sink.dead_letter(one, "boom again", "unexpected", None)  # e.g. a retry after a crash before the ack
     assert (await js.stream_info(names.dlq_stream)).state.messages == 1
 
-    await sink.dead_letter(two, "boom")  # a different message is its own dead letter
+    await sink.dead_letter(two, "boom", "unexpected", None)  # a different message is its own dead letter
     assert (await js.stream_info(names.dlq_stream)).state.messages == 2
 
 
@@ -326,5 +329,5 @@ async def test_dead_letter_without_dlq_stream_raises_unavailable(
 
     started = time.monotonic()
     with pytest.raises(DeadLetterUnavailable):
-        await sink.dead_letter(message, "bad")
+        await sink.dead_letter(message, "bad", "invalid", None)
     assert time.monotonic() - started < 2.0

@@ -16,6 +16,7 @@ from tests.unit.fakes import (
     FakeAnnouncements,
     FakeAnnouncer,
     FakeCache,
+    FakeDeadLetterArchive,
     FakeDeadLetterSink,
     FakeFeed,
     FakeMessageSource,
@@ -34,6 +35,7 @@ class Fakes:
     repository: FakeOrderRepository = field(default_factory=FakeOrderRepository)
     source: FakeMessageSource = field(default_factory=FakeMessageSource)
     dead_letters: FakeDeadLetterSink = field(default_factory=FakeDeadLetterSink)
+    dead_letter_archive: FakeDeadLetterArchive = field(default_factory=FakeDeadLetterArchive)
     publisher: FakePublisher = field(default_factory=FakePublisher)
     migrator: FakeMigrator = field(default_factory=FakeMigrator)
     topology: FakeTopology = field(default_factory=FakeTopology)
@@ -65,6 +67,7 @@ def fake_container(fakes: Fakes, **settings: Any) -> Container:
         "repository",
         "source",
         "dead_letters",
+        "dead_letter_archive",
         "publisher",
         "migrator",
         "topology",

@@ -4,15 +4,18 @@ Each fake implements its whole Protocol; ``_conforms`` below lets mypy prove it.
 """
 
 import asyncio
+import dataclasses
 import time
 from collections import Counter, deque
 from collections.abc import AsyncIterator, Callable, Iterable, Mapping, Sequence
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
 
 from app.domain.document import SerializedOrder
 from app.domain.ingest_orders import BatchReport
 from app.domain.order_summary import order_summary
+from app.ports.dead_letter_archive import ArchiveUnavailable, DeadLetter, DeadLetterArchive, ReplayNotAcknowledged
 from app.ports.metrics import HttpTimings, ServiceMetrics
 from app.ports.order_announcements import OnAnnounced, OrderAnnouncements, OrderAnnouncer
 from app.ports.order_cache import OrderCache
@@ -29,13 +32,15 @@ class FakeOrderRepository:
     ``down = True`` makes every call raise StorageUnavailable; a save waits
     while ``paused`` (an Event) is not set, like one held up in its transaction.
     A batch containing any uid in ``unstorable`` is refused as a whole with
-    OrderNotStorable and nothing of it is written, like a rolled-back transaction.
+    OrderNotStorable and nothing of it is written, like a rolled-back transaction;
+    one containing a uid of ``failing`` raises that uid's exception, unclassified.
     """
 
     def __init__(self) -> None:
         self.orders: dict[str, SerializedOrder] = {}
         self.down = False
         self.unstorable: set[str] = set()
+        self.failing: dict[str, Exception] = {}
         self.calls: Counter[str] = Counter()
         self.saved_batches: list[list[str]] = []
         self.paused: asyncio.Event | None = None
@@ -58,6 +63,9 @@ class FakeOrderRepository:
         refused = self.unstorable.intersection(uids)
         if refused:
             raise OrderNotStorable(f"fake storage refuses {sorted(refused)}")
+        for uid in uids:
+            if uid in self.failing:
+                raise self.failing[uid]
         outcomes = {}
         for order in orders:
             stored = self.orders.get(order.uid)
@@ -147,7 +155,9 @@ class FakeCache:
 
 @dataclass(eq=False)
 class FakeMessage:
-    """One delivery; ``calls`` records ("ack",), ("nak", delay), ("term",) in order."""
+    """One delivery; ``calls`` records ("ack",), ("nak", delay), ("term",) in order.
+
+    ``ack_error``, if set, is raised by ``ack`` (after recording the call)."""
 
     data: bytes
     subject: str = "orders.created"
@@ -155,9 +165,12 @@ class FakeMessage:
     stream_sequence: int = 1
     delivery_attempt: int = 1
     calls: list[tuple[str] | tuple[str, float]] = field(default_factory=list)
+    ack_error: Exception | None = None
 
     async def ack(self) -> None:
         self.calls.append(("ack",))
+        if self.ack_error is not None:
+            raise self.ack_error
 
     async def nak(self, delay: float) -> None:
         self.calls.append(("nak", delay))
@@ -179,7 +192,8 @@ class FakeMessage:
 
 
 class FakeDeadLetterSink:
-    """Records (message, reason); ``down = True`` raises DeadLetterUnavailable.
+    """Records (message, reason), and the kind and uid of each in ``kinds``/``uids``;
+    ``down = True`` raises DeadLetterUnavailable, ``broken`` (an exception) raises it.
 
     ``calls_seen`` holds, per dead letter, what had been called on the message
     before it was dead-lettered (to check it is terminated only afterwards).
@@ -187,13 +201,20 @@ class FakeDeadLetterSink:
 
     def __init__(self) -> None:
         self.letters: list[tuple[OrderMessage, str]] = []
+        self.kinds: list[str] = []
+        self.uids: list[str | None] = []
         self.calls_seen: list[tuple[object, ...]] = []
         self.down = False
+        self.broken: Exception | None = None
 
-    async def dead_letter(self, message: OrderMessage, reason: str) -> None:
+    async def dead_letter(self, message: OrderMessage, reason: str, kind: str, order_uid: str | None) -> None:
         if self.down:
             raise DeadLetterUnavailable("fake dead-letter stream is down")
+        if self.broken is not None:
+            raise self.broken
         self.letters.append((message, reason))
+        self.kinds.append(kind)
+        self.uids.append(order_uid)
         self.calls_seen.append(tuple(getattr(message, "calls", ())))
 
     async def count(self) -> int:
@@ -203,6 +224,60 @@ class FakeDeadLetterSink:
         reasons = [reason for letter, reason in self.letters if letter is message]
         assert len(reasons) == 1, f"expected one dead letter for the message, got {reasons}"
         return reasons[0]
+
+    def kind_for(self, message: OrderMessage) -> str:
+        kinds = [kind for (letter, _), kind in zip(self.letters, self.kinds, strict=True) if letter is message]
+        assert len(kinds) == 1, f"expected one dead letter for the message, got {kinds}"
+        return kinds[0]
+
+
+class FakeDeadLetterArchive:
+    """Dead letters by sequence, numbered from 1 as they are added; ``replayed`` records
+    (sequence, id) of each replay. ``down = True`` makes every call raise ArchiveUnavailable,
+    ``replay_down = True`` every replay raise ReplayNotAcknowledged."""
+
+    def __init__(self) -> None:
+        self.stored: dict[int, DeadLetter] = {}
+        self.replayed: list[tuple[int, str]] = []
+        self.down = self.replay_down = False
+        self._next = 1
+
+    def add(self, data: bytes, kind: str, reason: str, uid: str | None = None, time: datetime | None = None) -> int:
+        sequence, self._next = self._next, self._next + 1
+        headers = {"Orders-Error": reason, "Orders-Error-Kind": kind} | ({"Orders-Order-Uid": uid} if uid else {})
+        moment = time or datetime(2025, 1, 1, tzinfo=UTC) + timedelta(minutes=sequence)
+        self.stored[sequence] = DeadLetter(sequence, moment, kind, reason, uid, 1, headers, data, len(data))
+        return sequence
+
+    def _check_up(self) -> None:
+        if self.down:
+            raise ArchiveUnavailable("fake dead-letter stream is down")
+
+    async def letters(self, since: datetime | None = None, newest: int | None = None) -> AsyncIterator[DeadLetter]:
+        self._check_up()
+        letters = [letter for letter in self.stored.values() if since is None or letter.time >= since]
+        for letter in letters[-newest:] if newest else letters:
+            yield dataclasses.replace(letter, data=None)
+
+    async def total(self) -> int:
+        self._check_up()
+        return len(self.stored)
+
+    async def letter(self, sequence: int) -> DeadLetter | None:
+        self._check_up()
+        return self.stored.get(sequence)
+
+    async def replay(self, letter: DeadLetter) -> str:
+        self._check_up()
+        if self.replay_down:
+            raise ReplayNotAcknowledged("fake ingest stream is down")
+        replay_id = f"replay:fake:{letter.sequence}"
+        self.replayed.append((letter.sequence, replay_id))
+        return replay_id
+
+    async def remove(self, sequence: int) -> bool:
+        self._check_up()
+        return self.stored.pop(sequence, None) is not None
 
 
 class FakeMessageSource:
@@ -425,6 +500,7 @@ def _conforms() -> None:
     _cache: OrderCache = FakeCache()
     _message: OrderMessage = FakeMessage(b"")
     _dead_letters: DeadLetterSink = FakeDeadLetterSink()
+    _archive: DeadLetterArchive = FakeDeadLetterArchive()
     _source: OrderMessageSource = FakeMessageSource()
     _publisher: OrderPublisher = FakePublisher()
     _feed: OrderFeed = FakeFeed()

@@ -92,6 +92,15 @@ PAGE_OPERATIONS: dict[tuple[str, str], Operation] = {
             "503": _html("Orders are unavailable for now."),
         },
     },
+    ("GET", "/dead-letters"): {
+        "operationId": "deadLettersPage",
+        "tags": ["pages"],
+        "summary": "The dead letters, read-only, with a count per kind of reason",
+        "responses": {
+            "200": _html("The page: counts by kind, the latest dead letters with their reason."),
+            "503": _html("The service is starting, or the dead-letter stream cannot be read right now."),
+        },
+    },
     ("GET", "/favicon.ico"): {
         "operationId": "favicon",
         "tags": ["pages"],

@@ -24,6 +24,8 @@ def handler(submit: SubmitOrder) -> Handler:
             wait = params.wait_seconds(request.query)
         except params.BadParameter as error:
             return error.response()
+        if (request.content_length or 0) > request.client_max_size:  # said at once, not after waiting for it
+            return problem(413, "Request Entity Too Large", f"an order is at most {request.client_max_size} bytes")
         raw = await request.read()  # over client_max_size: 413, made a problem by the route's wrapper
         try:
             submission = await submit(raw, wait)

@@ -5,12 +5,13 @@ from typing import Any
 
 from aiohttp import web
 
+from app.domain.dead_letter_tools import DeadLetterTools
 from app.domain.order_lookup import ListOrders, OrderLookup
 from app.domain.submit_order import SubmitOrder
 from app.entrypoints.service import OrderService
 from app.entrypoints.service_stats import ServiceStats
 from app.entrypoints.tracing import Tracing
-from app.entrypoints.web import asyncapi, health, live_events, openapi, order_api, pages, swagger
+from app.entrypoints.web import asyncapi, dead_letter_page, health, live_events, openapi, order_api, pages, swagger
 from app.entrypoints.web.api_access import ApiAccess
 from app.entrypoints.web.problems import no_route
 from app.entrypoints.web.routing import Routes
@@ -40,6 +41,7 @@ class WebParts:
     page_cache: OrderCache  # rendered order pages by order_uid
     asyncapi: dict[str, Any]  # the message contract's document
     tracing: Tracing
+    dead_letters: DeadLetterTools
 
 
 def create_web_app(parts: WebParts) -> web.Application:
@@ -70,5 +72,6 @@ def create_web_app(parts: WebParts) -> web.Application:
     )
     events = live_events.LiveEvents(parts.feed, page_handlers.counters)
     live_events.add_routes(routes, events, parts.access.refuse_read)
+    dead_letter_page.add_routes(routes, parts.dead_letters, parts.access.refuse_read)
     routes.add("*", "/{path:(?s:.*)}", no_route, name="no-route")  # last; (?s): newlines too
     return app

@@ -41,6 +41,8 @@ def answering_problems(handler: Handler) -> Handler:
             if error.status < 400:
                 raise  # redirects are answers, not errors
             return from_http_error(error)
+        except web.RequestPayloadError:  # what aiohttp raises when a body cannot be read or decoded
+            return problem(400, "Bad Request", "the request body could not be read: a broken Content-Encoding?")
         except Exception:
             log.exception("unhandled error on %s %s", request.method, request.path)
             return problem(500, "Internal Server Error", "the error was logged")

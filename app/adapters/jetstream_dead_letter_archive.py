@@ -1,0 +1,153 @@
+"""DeadLetterArchive over the ``ORDERS_DLQ`` JetStream stream (nats-py).
+
+Listing reads the stream through a short-lived consumer of its own that
+delivers headers only (no acks, in memory, removed afterwards and by the server
+once idle), so thousands of dead letters cost one pass and little memory; one
+letter with its bytes is read by sequence. A replay publishes the original bytes
+and headers to the ingest subject with a message id of its own,
+``replay:<stream>:<sequence>:<digest>``: the original's id may still be inside
+the ingest stream's duplicate window, which would drop the replay unseen.
+"""
+
+import contextlib
+import hashlib
+from collections.abc import AsyncIterator, Mapping
+from datetime import UTC, datetime
+
+import nats.errors
+import nats.js.errors
+from nats.js import JetStreamContext
+from nats.js.api import AckPolicy, ConsumerConfig, DeliverPolicy
+
+from app.adapters.jetstream_dead_letter_sink import (
+    DEAD_LETTER_HEADERS,
+    DELIVERIES_HEADER,
+    ERROR_HEADER,
+    KIND_HEADER,
+    UID_HEADER,
+)
+from app.ports.dead_letter_archive import ArchiveUnavailable, DeadLetter, ReplayNotAcknowledged
+
+REPLAY_OF_HEADER = "Orders-Replay-Of"  # on a replayed message: the dead letter it came from
+_BATCH = 500
+_NO_MESSAGE = (10037, 10057)  # JetStream's error codes for "no message found" (10057: on delete)
+_NATS_ERRORS = (nats.errors.Error, TimeoutError)  # nats.errors.Error covers nats.js.errors.*
+
+
+class JetStreamDeadLetterArchive:
+    """Reads, replays and removes the dead letters of ``stream``; replays go to ``ingest_subject``."""
+
+    def __init__(self, js: JetStreamContext, stream: str, ingest_subject: str, timeout: float = 5.0) -> None:
+        self._js = js
+        self._stream = stream
+        self._ingest_subject = ingest_subject
+        self._timeout = timeout
+
+    async def letters(self, since: datetime | None = None, newest: int | None = None) -> AsyncIterator[DeadLetter]:
+        config = ConsumerConfig(
+            ack_policy=AckPolicy.NONE,
+            headers_only=True,
+            mem_storage=True,
+            inactive_threshold=30.0,
+            deliver_policy=DeliverPolicy.ALL,
+        )
+        try:
+            state = (await self._js.stream_info(self._stream)).state
+            if not state.messages:
+                return
+            if since is not None:
+                config.deliver_policy, config.opt_start_time = DeliverPolicy.BY_START_TIME, since
+            elif newest is not None:
+                config.deliver_policy = DeliverPolicy.BY_START_SEQUENCE
+                config.opt_start_seq = max(state.first_seq, state.last_seq - newest + 1)
+            consumer = await self._js.add_consumer(self._stream, config)
+        except nats.js.errors.NotFoundError:
+            return  # no dead-letter stream yet: no dead letters
+        except _NATS_ERRORS as error:
+            raise ArchiveUnavailable(_describe(error)) from error
+        try:
+            subscription = await self._js.pull_subscribe_bind(consumer=consumer.name, stream=self._stream)
+            try:
+                remaining = consumer.num_pending or 0
+                while remaining:
+                    for message in await subscription.fetch(min(_BATCH, remaining), timeout=self._timeout):
+                        yield _letter(message.metadata.sequence.stream, message.metadata.timestamp, message.headers)
+                        remaining = message.metadata.num_pending
+            finally:
+                await subscription.unsubscribe()
+        except _NATS_ERRORS as error:
+            raise ArchiveUnavailable(_describe(error)) from error
+        finally:
+            await self._forget(consumer.name)
+
+    async def total(self) -> int:
+        try:
+            return (await self._js.stream_info(self._stream)).state.messages
+        except nats.js.errors.NotFoundError:
+            return 0
+        except _NATS_ERRORS as error:
+            raise ArchiveUnavailable(_describe(error)) from error
+
+    async def letter(self, sequence: int) -> DeadLetter | None:
+        try:
+            raw = await self._js.get_msg(self._stream, sequence)
+        except nats.js.errors.NotFoundError:
+            return None
+        except _NATS_ERRORS as error:
+            raise ArchiveUnavailable(_describe(error)) from error
+        data = raw.data or b""
+        return _letter(sequence, raw.time or datetime.now(UTC), raw.headers, data)
+
+    async def replay(self, letter: DeadLetter) -> str:
+        if letter.data is None:
+            raise ValueError("replay needs the letter with its bytes (from letter())")
+        headers = {k: v for k, v in letter.headers.items() if not (k in DEAD_LETTER_HEADERS or k.startswith("Nats-"))}
+        digest = hashlib.blake2b(letter.data, digest_size=8).hexdigest()
+        replay_id = f"replay:{self._stream}:{letter.sequence}:{digest}"
+        headers[REPLAY_OF_HEADER] = f"{self._stream}:{letter.sequence}"
+        headers["Nats-Msg-Id"] = replay_id
+        try:
+            await self._js.publish(self._ingest_subject, letter.data, timeout=self._timeout, headers=headers)
+        except _NATS_ERRORS as error:
+            raise ReplayNotAcknowledged(_describe(error)) from error
+        return replay_id
+
+    async def remove(self, sequence: int) -> bool:
+        try:
+            return await self._js.delete_msg(self._stream, sequence)
+        except nats.js.errors.APIError as error:
+            if isinstance(error, nats.js.errors.NotFoundError) or error.err_code in _NO_MESSAGE:
+                return False
+            raise ArchiveUnavailable(_describe(error)) from error
+        except _NATS_ERRORS as error:
+            raise ArchiveUnavailable(_describe(error)) from error
+
+    async def _forget(self, consumer: str) -> None:
+        """Remove the listing's consumer now rather than when the server finds it idle."""
+        with contextlib.suppress(*_NATS_ERRORS):  # else the server removes it once inactive_threshold passed
+            await self._js.delete_consumer(self._stream, consumer)
+
+
+def _letter(sequence: int, time: datetime, headers: Mapping[str, str] | None, data: bytes | None = None) -> DeadLetter:
+    headers = headers or {}
+    deliveries = headers.get(DELIVERIES_HEADER, "")
+    size = headers.get("Nats-Msg-Size", "")
+    return DeadLetter(
+        sequence=sequence,
+        time=time.astimezone(UTC),
+        kind=headers.get(KIND_HEADER, ""),
+        reason=headers.get(ERROR_HEADER, ""),
+        order_uid=headers.get(UID_HEADER),
+        deliveries=int(deliveries) if deliveries.isdigit() else None,
+        headers=dict(headers),
+        data=data,
+        size=len(data) if data is not None else int(size) if size.isdigit() else None,
+    )
+
+
+def _describe(error: BaseException) -> str:
+    if isinstance(error, nats.js.errors.NoStreamResponseError):
+        return "no stream listens on the subject"
+    if isinstance(error, TimeoutError):
+        return "no answer in time"
+    return str(error) or type(error).__name__

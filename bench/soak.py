@@ -1,0 +1,145 @@
+"""The soak: the service under steady publishing and mixed HTTP traffic for a long while (10 minutes).
+
+Not a ceiling comparison: it asks whether the service stays the same over time.
+Orders arrive at ``ORDER_RATE`` a second (one in a hundred invalid) while
+``HTTP_RATE`` requests a second mix cached and missing lookups, the listing, the
+pages and posted orders (``soak_traffic.py``). The cache holds a third of the
+run's orders, so it is full from a third of the way on. Reported: errors
+(target 0), the p99 of GETs in the first and the last third (drift, target at
+most 1.5x), the service's RSS from the moment the cache is full to the end
+(target: at most 5% more), and whether every order was stored and every bad
+message dead-lettered.
+"""
+
+import asyncio
+import re
+import statistics
+import time
+
+import aiohttp
+import asyncpg
+import nats
+
+from bench.report import Row
+from bench.run import Run, required
+from bench.service_proc import ServiceProcess
+from bench.soak_traffic import Traffic, publish_steadily, request_steadily
+
+ORDER_RATE = 300.0
+HTTP_RATE = 200.0
+SAMPLE_EVERY = 2.0
+_ENTRIES = re.compile(r"^orders_cache_entries (\S+)$", re.MULTILINE)
+
+
+async def soak(run: Run, seconds: float) -> list[Row]:
+    capacity = max(1000, int(ORDER_RATE * seconds / 3))
+    service = run.service("soak", cache_max_orders=capacity)
+    service.start()
+    traffic, samples = Traffic(), list[tuple[float, int, int]]()
+    try:
+        await service.wait_ready()
+        started = time.monotonic()
+        until = started + seconds
+        await asyncio.gather(
+            publish_steadily(run.settings, traffic, ORDER_RATE, until),
+            request_steadily(service.base, traffic, HTTP_RATE, until),
+            _sample(service, samples, until),
+        )
+        stored, dead = await _settled_counts(run, traffic)
+    finally:
+        service.stop()
+    early, late = _thirds(traffic.latencies, started, seconds)
+    full = next(((at, rss) for at, rss, entries in samples if entries >= capacity), None)
+    run.note(
+        f"soak {seconds:.0f} s: {traffic.requests:,} requests, {traffic.published:,} orders and {traffic.bad}"
+        f" bad messages; p99 by tenth {' / '.join(f'{p * 1000:.1f}' for p in _tenths(traffic, started, seconds))} ms"
+    )
+    for error in traffic.errors[:10]:
+        run.note(f"soak error: {error}")
+    rows = [
+        Row(
+            f"Soak {seconds:.0f} s: errors",
+            f"{len(traffic.errors)} of {traffic.requests:,} requests",
+            target="0",
+            ok=not traffic.errors,
+        ),
+        Row(
+            "Soak: GET p99, first → last third",
+            f"{early * 1000:.1f} → {late * 1000:.1f} ms ({late / early:.2f}x)",
+            target="≤ 1.5x",
+            ok=late <= 1.5 * early,
+        ),
+        Row(
+            "Soak: orders stored, bad dead-lettered",
+            f"{stored:,} of {traffic.published:,}, {dead} of {traffic.bad}",
+            target="all",
+            ok=(stored, dead) == (traffic.published, traffic.bad),
+        ),
+    ]
+    if full is None:
+        rows.append(Row("Soak: RSS once the cache is full", "the cache never filled", target="≤ +5%", ok=False))
+    else:
+        at, rss_full = full
+        rss_end = samples[-1][1]
+        growth = rss_end / rss_full - 1
+        minutes = (samples[-1][0] - at) / 60
+        rows.append(
+            Row(
+                "Soak: RSS once the cache is full",
+                f"{rss_full / 2**20:.0f} → {rss_end / 2**20:.0f} MiB ({growth:+.1%},"
+                f" {(rss_end - rss_full) / 2**20 / max(minutes, 1e-9):+.1f} MiB/min)",
+                target="≤ +5%",
+                ok=growth <= 0.05,
+            )
+        )
+    return rows
+
+
+async def _sample(service: ServiceProcess, samples: list[tuple[float, int, int]], until: float) -> None:
+    """(time, RSS, cache entries) every SAMPLE_EVERY seconds."""
+    async with aiohttp.ClientSession(service.base) as http:
+        while time.monotonic() < until:
+            async with http.get("/metrics") as response:
+                found = _ENTRIES.search(await response.text())
+            samples.append((time.monotonic(), service.rss_bytes(), int(float(found[1])) if found else 0))
+            await asyncio.sleep(SAMPLE_EVERY)
+
+
+async def _settled_counts(run: Run, traffic: Traffic, timeout: float = 60.0) -> tuple[int, int]:
+    """Orders stored and messages dead-lettered, once the consumer has nothing left to settle."""
+    s = run.settings
+    nc = await nats.connect(required(s.nats_url), name="soak-watch")
+    try:
+        js, deadline = nc.jetstream(), time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            info = await js.consumer_info(s.orders_stream, s.orders_consumer)
+            if not info.num_pending and not info.num_ack_pending:
+                break
+            await asyncio.sleep(0.2)
+        dead = (await js.stream_info(s.dlq_stream)).state.messages
+    finally:
+        await nc.close()
+    conn = await asyncpg.connect(required(s.database_url))
+    try:
+        stored: int = await conn.fetchval("SELECT count(*) FROM orders")
+    finally:
+        await conn.close()
+    return stored, dead
+
+
+def _p99(latencies: list[float]) -> float:
+    return statistics.quantiles(latencies, n=100)[98] if len(latencies) >= 2 else float("nan")
+
+
+def _thirds(latencies: list[tuple[float, float]], started: float, seconds: float) -> tuple[float, float]:
+    """The p99 of the first third (its first tenth left out: the start) and of the last third."""
+    early = [s for at, s in latencies if started + seconds / 10 <= at < started + seconds / 3]
+    late = [s for at, s in latencies if at >= started + 2 * seconds / 3]
+    return _p99(early), _p99(late)
+
+
+def _tenths(traffic: Traffic, started: float, seconds: float) -> list[float]:
+    return [
+        _p99([s for at, s in traffic.latencies if started + n * seconds / 10 <= at < started + (n + 1) * seconds / 10])
+        for n in range(10)
+    ]
