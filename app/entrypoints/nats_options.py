@@ -80,8 +80,8 @@ class ConnectionLog:
         log.log(level, "NATS (%s): %s", self._name, str(error) or type(error).__name__)
 
     async def disconnected(self) -> None:
-        """Also at every planned close: the error callback has said what went wrong, if anything."""
-        log.info("disconnected from NATS (%s)", self._name)
+        """Also at every planned close (a command's exit): the error callback says what went wrong, if anything."""
+        log.debug("disconnected from NATS (%s)", self._name)
 
     async def reconnected(self) -> None:
         self._failing = False

@@ -17,14 +17,16 @@ import pytest
 
 from tests.e2e.service_process import ServiceProcess
 from tests.sample_order import SAMPLE_PATH
-from tests.servers import create_database, drop_database, isolated_settings
+from tests.servers import AUTHORIZED, create_database, drop_database, isolated_settings
 
 SAMPLE = SAMPLE_PATH.read_bytes()
 PROBLEM, HTML, PLAIN, JSON = "application/problem+json", "text/html", "text/plain", "application/json"
 
 
 def request(method: bytes, target: bytes, headers: tuple[tuple[bytes, bytes], ...] = (), body: bytes = b"") -> bytes:
-    lines = b"".join(name + b": " + value + b"\r\n" for name, value in headers)
+    """A raw request, sent with the API token (what is hostile here is the rest)."""
+    token = AUTHORIZED["Authorization"].encode()
+    lines = b"".join(name + b": " + value + b"\r\n" for name, value in ((b"Authorization", token), *headers))
     return method + b" " + target + b" HTTP/1.1\r\nHost: x\r\nConnection: close\r\n" + lines + b"\r\n" + body
 
 
