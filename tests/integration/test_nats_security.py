@@ -189,7 +189,9 @@ async def test_the_service_connects_over_tls_with_the_ca_and_its_certificate(
     no_client_cert = names.model_copy(update={"nats_url": server.url, "nats_tls_ca": str(ca_pem)})
     options = nats_options(no_client_cert, "no-client-certificate")
     without_certificate = await refused(**{key: value for key, value in options.items() if not key.endswith("_cb")})
-    assert isinstance(without_certificate, ConnectionError), repr(without_certificate)  # the server hangs up
+    # The server hangs up, or TLS 1.3 first says why: "certificate required", as the timing falls.
+    refusal = without_certificate
+    assert isinstance(refusal, ConnectionError) or "CERTIFICATE_REQUIRED" in str(refusal), repr(refusal)
 
 
 async def _ready(client) -> bool:
