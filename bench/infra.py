@@ -8,6 +8,7 @@ and 5432 are never touched.
 
 import contextlib
 import os
+import secrets
 import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -73,6 +74,7 @@ def service_env(nats_url: str, database_url: str, tag: str) -> dict[str, str]:
         "DLQ_STREAM": f"BENCH_DLQ_{tag}",
         "DLQ_SUBJECT": f"bench_{tag}.dlq",
         "LOG_LEVEL": "INFO",
+        "API_TOKENS": secrets.token_urlsafe(24),  # the soak posts orders
     }
 
 

@@ -38,14 +38,16 @@ async def soak(run: Run, seconds: float) -> list[Row]:
     traffic, samples = Traffic(), list[tuple[float, int, int]]()
     try:
         await service.wait_ready()
+        stored_before = await _stored(run)  # what earlier phases stored
         started = time.monotonic()
         until = started + seconds
         await asyncio.gather(
             publish_steadily(run.settings, traffic, ORDER_RATE, until),
-            request_steadily(service.base, traffic, HTTP_RATE, until),
+            request_steadily(service.base, run.env["API_TOKENS"], traffic, HTTP_RATE, until),
             _sample(service, samples, until),
         )
         stored, dead = await _settled_counts(run, traffic)
+        stored -= stored_before
     finally:
         service.stop()
     early, late = _thirds(traffic.latencies, started, seconds)
@@ -119,12 +121,16 @@ async def _settled_counts(run: Run, traffic: Traffic, timeout: float = 60.0) -> 
         dead = (await js.stream_info(s.dlq_stream)).state.messages
     finally:
         await nc.close()
-    conn = await asyncpg.connect(required(s.database_url))
+    return await _stored(run), dead
+
+
+async def _stored(run: Run) -> int:
+    conn = await asyncpg.connect(required(run.settings.database_url))
     try:
         stored: int = await conn.fetchval("SELECT count(*) FROM orders")
     finally:
         await conn.close()
-    return stored, dead
+    return stored
 
 
 def _p99(latencies: list[float]) -> float:

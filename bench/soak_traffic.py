@@ -75,8 +75,11 @@ async def publish_steadily(
         await nc.drain()
 
 
-async def request_steadily(base: str, traffic: Traffic, rate: float, until: float, workers: int = 8) -> None:
-    """The HTTP mix at ``rate`` requests a second, from ``workers`` clients, until ``until``."""
+async def request_steadily(
+    base: str, token: str, traffic: Traffic, rate: float, until: float, workers: int = 8
+) -> None:
+    """The HTTP mix at ``rate`` requests a second, from ``workers`` clients, until ``until``;
+    ``token`` is the API token the posts need."""
     kinds = [*MIX, POST]
     weights = [weight for _, weight, _ in kinds]
     factory = OrderFactory(seed=2323)
@@ -89,7 +92,8 @@ async def request_steadily(base: str, traffic: Traffic, rate: float, until: floa
             kind, _, expected = rng.choices(kinds, weights)[0]
             await _one(http, traffic, kind, expected, rng, factory)
 
-    async with aiohttp.ClientSession(base, timeout=aiohttp.ClientTimeout(total=10)) as http:
+    authorized = {"Authorization": f"Bearer {token}"}
+    async with aiohttp.ClientSession(base, timeout=aiohttp.ClientTimeout(total=10), headers=authorized) as http:
         await asyncio.gather(*(worker(n, http) for n in range(workers)))
 
 

@@ -136,7 +136,10 @@ def document(settings: Settings) -> dict[str, Any]:
                 "title": "Stored orders, announced",
                 "description": "Core NATS (no stream). After each commit the storing instance publishes the"
                 " orders it stored; every instance caches them, shows them live and wakes requests"
-                " waiting for them. A lost announcement costs a cache miss, never a wrong answer.",
+                " waiting for them. A lost announcement costs a cache miss, never a wrong answer. An"
+                " instance that listens also sends an empty array ([]) when it subscribes, every 10 s"
+                " and when it hears an instance it did not know; orders are announced only while"
+                " another instance has been heard within 30 s.",
                 "messages": {"storedOrders": {"$ref": "#/components/messages/storedOrders"}},
             },
         },

@@ -16,7 +16,7 @@ from app.adapters.jetstream_order_source import JetStreamOrderSource
 from app.adapters.jetstream_topology import JetStreamNames, JetStreamTopology, StreamLimits
 from app.adapters.memory_order_cache import MemoryOrderCache
 from app.adapters.memory_order_feed import MemoryOrderFeed
-from app.adapters.nats_order_announcements import NatsOrderAnnouncements, NatsOrderAnnouncer
+from app.adapters.nats_order_announcements import NatsOrderAnnouncements, NatsOrderAnnouncer, Peers
 from app.adapters.pg_order_repository import PgOrderRepository
 from app.adapters.prometheus_metrics import PrometheusMetrics
 from app.adapters.yoyo_migrator import YoyoMigrator
@@ -125,11 +125,20 @@ class Container(containers.DeclarativeContainer):
     )
     observed_source = providers.Singleton(ObservedOrderSource, source, traces, settings.provided.orders_stream)
 
+    peers = providers.Singleton(Peers)
     announcer = providers.Singleton(
-        NatsOrderAnnouncer, nc=nats_client, subject=settings.provided.orders_stored_subject, origin=instance_id
+        NatsOrderAnnouncer,
+        nc=nats_client,
+        subject=settings.provided.orders_stored_subject,
+        origin=instance_id,
+        peers=peers,
     )
     announcements = providers.Singleton(
-        NatsOrderAnnouncements, nc=nats_client, subject=settings.provided.orders_stored_subject, origin=instance_id
+        NatsOrderAnnouncements,
+        nc=nats_client,
+        subject=settings.provided.orders_stored_subject,
+        origin=instance_id,
+        peers=peers,
     )
 
     arrivals = providers.Singleton(OrderArrivals)

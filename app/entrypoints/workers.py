@@ -1,6 +1,6 @@
 """``orders serve --workers N``: N full instances of the service on one port, under gunicorn.
 
-gunicorn's arbiter binds the port and forks the workers; each is aiohttp's
+gunicorn's arbiter forks the workers, each binding the port with SO_REUSEPORT; each is aiohttp's
 ``GunicornUVLoopWebWorker`` serving the async app factory
 ``bootstrap.create_app``, so each builds its own container from ``Settings()``
 (its own connections, cache, consumer and announcements: one instance of the
@@ -53,6 +53,9 @@ def gunicorn_options(settings: Settings, workers: int) -> dict[str, Any]:
         "graceful_timeout": GRACEFUL_SECONDS,
         "keepalive": KEEPALIVE_SECONDS,
         "backlog": 2048,
+        # Each worker binds its own SO_REUSEPORT socket, and the kernel spreads connections across
+        # them; on one shared socket the first worker to wake accepts a client's connections in bulk.
+        "reuse_port": True,
         "accesslog": None,
         "errorlog": "-",
         "loglevel": logging.getLevelName(logging.getLogger().getEffectiveLevel()).lower(),
