@@ -16,6 +16,7 @@ importing the service's modules would make this process the service's size.)
 
 import asyncio
 import json
+import os
 import pickle
 import signal
 import sys
@@ -40,7 +41,7 @@ def make_app(bodies: dict[str, bytes], headers: list[tuple[str, str]]) -> web.Ap
         return web.Response(body=answer[0], headers=answer[1])
 
     async def readyz(request: web.Request) -> web.Response:
-        return web.Response(text="ready")
+        return web.Response(text=str(os.getpid()))  # which of several processes answered
 
     app = web.Application()
     app.router.add_get("/readyz", readyz)
@@ -51,7 +52,8 @@ def make_app(bodies: dict[str, bytes], headers: list[tuple[str, str]]) -> web.Ap
 async def serve(port: int, bodies: dict[str, bytes], headers: list[tuple[str, str]]) -> None:
     runner = web.AppRunner(make_app(bodies, headers), access_log=None, handle_signals=False)
     await runner.setup()
-    await web.TCPSite(runner, "127.0.0.1", port, backlog=2048).start()
+    # reuse_port: several of these may serve one port, each on its own socket (the workers' ceiling)
+    await web.TCPSite(runner, "127.0.0.1", port, backlog=2048, reuse_port=True).start()
     stopping = asyncio.Event()
     for sig in (signal.SIGTERM, signal.SIGINT):
         asyncio.get_running_loop().add_signal_handler(sig, stopping.set)

@@ -25,27 +25,45 @@ async def bare_app(
     bodies_file: Path, headers_file: Path, cpus: frozenset[int] | None = None
 ) -> AsyncIterator[tuple[str, int]]:
     """bench/bare_app.py in its own process (on ``cpus`` if given); yields its base URL and pid."""
+    async with bare_apps(bodies_file, headers_file, 1, cpus) as (base, pids):
+        yield base, pids[0]
+
+
+@contextlib.asynccontextmanager
+async def bare_apps(
+    bodies_file: Path, headers_file: Path, processes: int, cpus: frozenset[int] | None = None
+) -> AsyncIterator[tuple[str, list[int]]]:
+    """``processes`` bare apps on one port (SO_REUSEPORT, as the service's workers); yields the
+    base URL and their pids once each has answered."""
     port = free_tcp_port()
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "bench.bare_app", str(port), str(bodies_file), str(headers_file)],
-        cwd=Path(__file__).resolve().parents[1],
-        preexec_fn=pin_to(cpus),
-    )
+    procs = [
+        subprocess.Popen(
+            [sys.executable, "-m", "bench.bare_app", str(port), str(bodies_file), str(headers_file)],
+            cwd=Path(__file__).resolve().parents[1],
+            preexec_fn=pin_to(cpus),
+        )
+        for _ in range(processes)
+    ]
     base = f"http://127.0.0.1:{port}"
     try:
-        async with aiohttp.ClientSession() as http:
-            for _ in range(500):
-                if proc.poll() is not None:
-                    raise RuntimeError(f"bare app exited ({proc.returncode})")
+        answered: set[int] = set()
+        async with aiohttp.ClientSession(connector=aiohttp.TCPConnector(force_close=True)) as http:
+            for _ in range(1000):
+                if any(proc.poll() is not None for proc in procs):
+                    raise RuntimeError("a bare app exited")
                 with contextlib.suppress(aiohttp.ClientError):
                     async with http.get(base + "/readyz") as response:
                         if response.status == 200:
-                            break
+                            answered.add(int(await response.text()))
+                if len(answered) == processes:
+                    break
                 await asyncio.sleep(0.02)
-        yield base, proc.pid
+        yield base, [proc.pid for proc in procs]
     finally:
-        proc.terminate()
-        proc.wait(timeout=10)
+        for proc in procs:
+            proc.terminate()
+        for proc in procs:
+            proc.wait(timeout=10)
 
 
 async def raw_point_reads(
