@@ -43,10 +43,21 @@ class _CacheCollector(Collector):
         yield CounterMetricFamily("orders_cache_evictions", "Orders evicted as least recently used", value=c.evictions)
 
 
+class _PageCacheCollector(Collector):
+    """How full the cache of rendered order pages is (it takes memory as the order cache does)."""
+
+    def __init__(self, pages: OrderCache) -> None:
+        self._pages = pages
+
+    def collect(self) -> Iterator[Metric]:
+        yield GaugeMetricFamily("orders_page_cache_entries", "Rendered order pages held", value=len(self._pages))
+        yield GaugeMetricFamily("orders_page_cache_capacity", "Most rendered pages held", value=self._pages.max_orders)
+
+
 class PrometheusMetrics:
     """Ingest, dead letters, cache, consumer lag, HTTP timings, and which instance this is."""
 
-    def __init__(self, cache: OrderCache, instance: str = "") -> None:
+    def __init__(self, cache: OrderCache, instance: str = "", page_cache: OrderCache | None = None) -> None:
         self.registry = CollectorRegistry(auto_describe=True)
         r = self.registry
         self.instance = Info("orders_instance", "This instance: its announcement origin and process id", registry=r)
@@ -72,6 +83,8 @@ class PrometheusMetrics:
         self._http = PrometheusHttpTimings(LATENCY_BUCKETS)
         r.register(self._http)
         r.register(_CacheCollector(cache))
+        if page_cache is not None:
+            r.register(_PageCacheCollector(page_cache))
 
     @property
     def http(self) -> PrometheusHttpTimings:

@@ -93,7 +93,7 @@ class Container(containers.DeclarativeContainer):
         protect_reads=settings.provided.api_protect_reads,
     )
     feed = providers.Singleton(MemoryOrderFeed)
-    metrics = providers.Singleton(PrometheusMetrics, cache=cache, instance=instance_id)
+    metrics = providers.Singleton(PrometheusMetrics, cache=cache, instance=instance_id, page_cache=page_cache)
     repository = providers.Singleton(PgOrderRepository, pool=db_pool)
     dead_letters = providers.Singleton(
         JetStreamDeadLetterSink,
