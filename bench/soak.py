@@ -25,11 +25,12 @@ import nats
 from bench.report import Row
 from bench.run import Run, required
 from bench.service_proc import ServiceProcess
-from bench.soak_traffic import Traffic, publish_steadily, request_steadily
+from bench.soak_traffic import MIX, Traffic, publish_steadily, request_steadily
 
 ORDER_RATE = 300.0
 HTTP_RATE = 200.0
 SAMPLE_EVERY = 2.0
+GET_KINDS = tuple(kind for kind, _, _ in MIX)  # every GET of the mix
 _ENTRIES = re.compile(r"^orders_cache_entries (\S+)$", re.MULTILINE)
 _PAGES = re.compile(r"^orders_page_cache_entries (\S+)$", re.MULTILINE)
 _PAGE_CAPACITY = re.compile(r"^orders_page_cache_capacity (\S+)$", re.MULTILINE)
@@ -43,6 +44,7 @@ async def soak(run: Run, seconds: float) -> list[Row]:
     try:
         await service.wait_ready()
         stored_before = await _stored(run)  # what earlier phases stored
+        maintenance_before = await _maintenance(run)
         started = time.monotonic()
         until = started + seconds
         await asyncio.gather(
@@ -52,6 +54,8 @@ async def soak(run: Run, seconds: float) -> list[Row]:
         )
         stored, dead = await _settled_counts(run, traffic)
         stored -= stored_before
+        maintenance_after = await _maintenance(run)
+        checkpoints, vacuums = (maintenance_after[n] - maintenance_before[n] for n in range(2))
     finally:
         service.stop()
     early, late = _thirds(traffic.latencies, started, seconds)
@@ -60,6 +64,8 @@ async def soak(run: Run, seconds: float) -> list[Row]:
         f"soak {seconds:.0f} s: {traffic.requests:,} requests, {traffic.published:,} orders and {traffic.bad}"
         f" bad messages; p99 by tenth {' / '.join(f'{p * 1000:.1f}' for p in _tenths(traffic, started, seconds))} ms"
     )
+    run.note(f"soak: GET p99 by kind, first → last third: {_thirds_by_kind(traffic, started, seconds)}")
+    run.note(f"soak: PostgreSQL ran {checkpoints} checkpoints and {vacuums} autovacuums or autoanalyzes meanwhile")
     by_minute = [rss for at, rss, _ in samples if int(at - started) % 60 < SAMPLE_EVERY]
     run.note(f"soak: RSS by minute {' / '.join(f'{rss / 2**20:.0f}' for rss in by_minute)} MiB")
     for error in traffic.errors[:10]:
@@ -152,19 +158,44 @@ async def _stored(run: Run) -> int:
     return stored
 
 
+async def _maintenance(run: Run) -> tuple[int, int]:
+    """PostgreSQL's checkpoints and autovacuum runs so far: background work that slows its answers."""
+    conn = await asyncpg.connect(required(run.settings.database_url))
+    try:
+        checkpoints = await conn.fetchval("SELECT checkpoints_timed + checkpoints_req FROM pg_stat_bgwriter")
+        vacuums = await conn.fetchval("SELECT sum(autovacuum_count + autoanalyze_count) FROM pg_stat_user_tables")
+    finally:
+        await conn.close()
+    return int(checkpoints), int(vacuums or 0)
+
+
 def _p99(latencies: list[float]) -> float:
     return statistics.quantiles(latencies, n=100)[98] if len(latencies) >= 2 else float("nan")
 
 
-def _thirds(latencies: list[tuple[float, float]], started: float, seconds: float) -> tuple[float, float]:
-    """The p99 of the first third (its first tenth left out: the start) and of the last third."""
-    early = [s for at, s in latencies if started + seconds / 10 <= at < started + seconds / 3]
-    late = [s for at, s in latencies if at >= started + 2 * seconds / 3]
+def _thirds(
+    latencies: list[tuple[float, float, str]], started: float, seconds: float, kind: str | None = None
+) -> tuple[float, float]:
+    """The p99 of the first third (its first tenth left out: the start) and of the last third,
+    of every GET or of one kind of them."""
+    chosen = [(at, s) for at, s, k in latencies if kind in (None, k)]
+    early = [s for at, s in chosen if started + seconds / 10 <= at < started + seconds / 3]
+    late = [s for at, s in chosen if at >= started + 2 * seconds / 3]
     return _p99(early), _p99(late)
+
+
+def _thirds_by_kind(traffic: Traffic, started: float, seconds: float) -> str:
+    described = []
+    for kind in GET_KINDS:
+        early, late = _thirds(traffic.latencies, started, seconds, kind)
+        described.append(f"{kind} {early * 1000:.1f} → {late * 1000:.1f} ms")
+    return "; ".join(described)
 
 
 def _tenths(traffic: Traffic, started: float, seconds: float) -> list[float]:
     return [
-        _p99([s for at, s in traffic.latencies if started + n * seconds / 10 <= at < started + (n + 1) * seconds / 10])
+        _p99(
+            [s for at, s, _ in traffic.latencies if started + n * seconds / 10 <= at < started + (n + 1) * seconds / 10]
+        )
         for n in range(10)
     ]

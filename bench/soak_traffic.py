@@ -31,7 +31,9 @@ class Traffic:
 
     published: int = 0  # valid orders, over NATS and HTTP
     bad: int = 0  # invalid messages published
-    latencies: list[tuple[float, float]] = field(default_factory=list)  # (monotonic time, seconds) of each GET
+    latencies: list[tuple[float, float, str]] = field(
+        default_factory=list
+    )  # (monotonic time, seconds, kind) of each GET
     errors: list[str] = field(default_factory=list)
     requests: int = 0
     recent: deque[tuple[float, str]] = field(default_factory=lambda: deque(maxlen=2000))  # (when, uid)
@@ -126,7 +128,7 @@ async def _one(
         traffic.errors.append(f"{method} {path}: {type(error).__name__}: {error}")
         return
     if method == "GET":
-        traffic.latencies.append((started, time.monotonic() - started))
+        traffic.latencies.append((started, time.monotonic() - started, kind))
     if status != expected:
         traffic.errors.append(f"{method} {path}: {status}, not {expected}")
     elif kind == "post":
