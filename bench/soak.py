@@ -30,7 +30,6 @@ from bench.soak_traffic import MIX, Traffic, publish_steadily, request_steadily
 ORDER_RATE = 300.0
 HTTP_RATE = 200.0
 SAMPLE_EVERY = 2.0
-GET_KINDS = tuple(kind for kind, _, _ in MIX)  # every GET of the mix
 _ENTRIES = re.compile(r"^orders_cache_entries (\S+)$", re.MULTILINE)
 _PAGES = re.compile(r"^orders_page_cache_entries (\S+)$", re.MULTILINE)
 _PAGE_CAPACITY = re.compile(r"^orders_page_cache_capacity (\S+)$", re.MULTILINE)
@@ -44,7 +43,7 @@ async def soak(run: Run, seconds: float) -> list[Row]:
     try:
         await service.wait_ready()
         stored_before = await _stored(run)  # what earlier phases stored
-        maintenance_before = await _maintenance(run)
+        maintenance_before = await _maintenance(run)  # checkpoints and autovacuums so far
         started = time.monotonic()
         until = started + seconds
         await asyncio.gather(
@@ -54,11 +53,10 @@ async def soak(run: Run, seconds: float) -> list[Row]:
         )
         stored, dead = await _settled_counts(run, traffic)
         stored -= stored_before
-        maintenance_after = await _maintenance(run)
-        checkpoints, vacuums = (maintenance_after[n] - maintenance_before[n] for n in range(2))
+        checkpoints, vacuums = (n - m for n, m in zip(await _maintenance(run), maintenance_before, strict=True))
     finally:
         service.stop()
-    early, late = _thirds(traffic.latencies, started, seconds)
+    early, late = _thirds(traffic, started, seconds)
     full = next(((at, rss) for at, rss, entries in samples if entries >= capacity), None)
     run.note(
         f"soak {seconds:.0f} s: {traffic.requests:,} requests, {traffic.published:,} orders and {traffic.bad}"
@@ -159,10 +157,15 @@ async def _stored(run: Run) -> int:
 
 
 async def _maintenance(run: Run) -> tuple[int, int]:
-    """PostgreSQL's checkpoints and autovacuum runs so far: background work that slows its answers."""
+    """PostgreSQL's checkpoints and autovacuum or autoanalyze runs so far: background work that slows
+    its answers. (PostgreSQL 17 moved the checkpoint counts to their own view.)"""
     conn = await asyncpg.connect(required(run.settings.database_url))
     try:
-        checkpoints = await conn.fetchval("SELECT checkpoints_timed + checkpoints_req FROM pg_stat_bgwriter")
+        if conn.get_server_version().major >= 17:
+            checkpoints_query = "SELECT num_timed + num_requested FROM pg_stat_checkpointer"
+        else:
+            checkpoints_query = "SELECT checkpoints_timed + checkpoints_req FROM pg_stat_bgwriter"
+        checkpoints = await conn.fetchval(checkpoints_query)
         vacuums = await conn.fetchval("SELECT sum(autovacuum_count + autoanalyze_count) FROM pg_stat_user_tables")
     finally:
         await conn.close()
@@ -173,29 +176,25 @@ def _p99(latencies: list[float]) -> float:
     return statistics.quantiles(latencies, n=100)[98] if len(latencies) >= 2 else float("nan")
 
 
-def _thirds(
-    latencies: list[tuple[float, float, str]], started: float, seconds: float, kind: str | None = None
-) -> tuple[float, float]:
-    """The p99 of the first third (its first tenth left out: the start) and of the last third,
-    of every GET or of one kind of them."""
-    chosen = [(at, s) for at, s, k in latencies if kind in (None, k)]
-    early = [s for at, s in chosen if started + seconds / 10 <= at < started + seconds / 3]
-    late = [s for at, s in chosen if at >= started + 2 * seconds / 3]
-    return _p99(early), _p99(late)
+def _p99_between(traffic: Traffic, since: float, until: float, kind: str | None = None) -> float:
+    """The p99 of the GETs sent in [since, until), of every kind or of one."""
+    return _p99([s for at, s, k in traffic.latencies if since <= at < until and kind in (None, k)])
+
+
+def _thirds(traffic: Traffic, started: float, seconds: float, kind: str | None = None) -> tuple[float, float]:
+    """The p99 of the first third (its first tenth left out: the start) and of the last third."""
+    early = _p99_between(traffic, started + seconds / 10, started + seconds / 3, kind)
+    return early, _p99_between(traffic, started + 2 * seconds / 3, started + seconds, kind)
 
 
 def _thirds_by_kind(traffic: Traffic, started: float, seconds: float) -> str:
     described = []
-    for kind in GET_KINDS:
-        early, late = _thirds(traffic.latencies, started, seconds, kind)
+    for kind, _, _ in MIX:
+        early, late = _thirds(traffic, started, seconds, kind)
         described.append(f"{kind} {early * 1000:.1f} → {late * 1000:.1f} ms")
     return "; ".join(described)
 
 
 def _tenths(traffic: Traffic, started: float, seconds: float) -> list[float]:
-    return [
-        _p99(
-            [s for at, s, _ in traffic.latencies if started + n * seconds / 10 <= at < started + (n + 1) * seconds / 10]
-        )
-        for n in range(10)
-    ]
+    tenth = seconds / 10
+    return [_p99_between(traffic, started + n * tenth, started + (n + 1) * tenth) for n in range(10)]

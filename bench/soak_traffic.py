@@ -31,9 +31,8 @@ class Traffic:
 
     published: int = 0  # valid orders, over NATS and HTTP
     bad: int = 0  # invalid messages published
-    latencies: list[tuple[float, float, str]] = field(
-        default_factory=list
-    )  # (monotonic time, seconds, kind) of each GET
+    # (monotonic time, seconds, kind) of each GET
+    latencies: list[tuple[float, float, str]] = field(default_factory=list)
     errors: list[str] = field(default_factory=list)
     requests: int = 0
     recent: deque[tuple[float, str]] = field(default_factory=lambda: deque(maxlen=2000))  # (when, uid)
