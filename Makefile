@@ -59,3 +59,14 @@ lock: $(STAMP)
 	$(UV) pip compile pyproject.toml --generate-hashes --python-version 3.11 -o requirements.lock --quiet $(LOCK_OPTIONS)
 	$(UV) pip compile pyproject.toml --extra dev --extra test --extra lint --extra bench --universal \
 		--generate-hashes --python-version 3.11 -c requirements.lock -o requirements-dev.lock --quiet $(LOCK_OPTIONS)
+
+# `make lowest`: the unit tests (an import of every module among them) on the lowest version of every
+# direct dependency pyproject.toml allows, in a venv of its own, so that its lower bounds stay true.
+LOWEST := .cache/lowest
+
+.PHONY: lowest
+lowest: $(STAMP)
+	rm -rf $(LOWEST)
+	UV_PYTHON_DOWNLOADS=never $(UV) venv --quiet --python $(BIN)/python $(LOWEST)
+	$(UV) pip install --quiet --python $(LOWEST)/bin/python --resolution lowest-direct -e '.[dev,test]'
+	$(LOWEST)/bin/python -m pytest tests/unit -q -p no:cacheprovider
