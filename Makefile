@@ -7,10 +7,12 @@ STAMP  := $(VENV)/.installed
 
 .PHONY: run test unit lint clean
 
-$(STAMP): pyproject.toml
+# Exactly the versions (and files, by hash) of requirements-dev.lock, then the project itself.
+$(STAMP): pyproject.toml requirements-dev.lock
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
-	$(BIN)/python -m pip install --quiet -e '.[dev,test,lint]'
+	$(BIN)/python -m pip install --quiet --require-hashes -r requirements-dev.lock
+	$(BIN)/python -m pip install --quiet --no-deps -e .
 	touch $(STAMP)
 
 run: $(STAMP)
@@ -44,3 +46,27 @@ $(BENCH_STAMP): $(STAMP) pyproject.toml
 .PHONY: bench
 bench: $(BENCH_STAMP)
 	$(BIN)/python -m bench
+
+# `make lock`: requirements.lock (what the image installs: the dependencies alone) and
+# requirements-dev.lock (every extra; `make run` and `make test` install it), both with hashes.
+# Versions already locked are kept while pyproject.toml allows them; LOCK_OPTIONS=--upgrade takes the newest.
+UV := UV_CACHE_DIR=.cache/uv $(BIN)/uv
+LOCK_OPTIONS ?=
+
+.PHONY: lock
+lock: $(STAMP)
+	test -x $(BIN)/uv || $(BIN)/python -m pip install --quiet uv
+	$(UV) pip compile pyproject.toml --generate-hashes --python-version 3.11 -o requirements.lock --quiet $(LOCK_OPTIONS)
+	$(UV) pip compile pyproject.toml --extra dev --extra test --extra lint --extra bench --universal \
+		--generate-hashes --python-version 3.11 -c requirements.lock -o requirements-dev.lock --quiet $(LOCK_OPTIONS)
+
+# `make lowest`: the unit tests (an import of every module among them) on the lowest version of every
+# direct dependency pyproject.toml allows, in a venv of its own, so that its lower bounds stay true.
+LOWEST := .cache/lowest
+
+.PHONY: lowest
+lowest: $(STAMP)
+	rm -rf $(LOWEST)
+	UV_PYTHON_DOWNLOADS=never $(UV) venv --quiet --python $(BIN)/python $(LOWEST)
+	$(UV) pip install --quiet --python $(LOWEST)/bin/python --resolution lowest-direct -e '.[dev,test]'
+	$(LOWEST)/bin/python -m pytest tests/unit -q -p no:cacheprovider

@@ -3,8 +3,8 @@
 Starts embedded NATS and PostgreSQL in a temporary folder, the service as a
 child process, publishes the sample order and a few generated ones, then has
 headless Debian Chromium (``scripts/ensure-chromium.sh``) photograph ``/`` and
-the sample order's page at desktop (1280×800) and phone (390×844) sizes into
-``docs/screenshots/``.
+the sample order's page at desktop (1280×800) and phone (390×844) sizes, and on the
+phone the items of the order that has the most, into ``docs/screenshots/``.
 """
 
 import asyncio
@@ -29,7 +29,7 @@ SIZES = {"desktop": (1280, 800), "phone": (390, 844)}
 GENERATED = 14
 
 
-async def _publish_orders(service: ServiceProcess, settings) -> str:
+async def _publish_orders(service: ServiceProcess, settings) -> list[dict]:
     sample = json.loads(sample_order())
     factory = OrderFactory(seed=2024)
     orders = [sample] + [factory.order() for _ in range(GENERATED)]
@@ -45,10 +45,10 @@ async def _publish_orders(service: ServiceProcess, settings) -> str:
             return (await service.get(f"/api/orders/{uid}"))[0] == 200
 
         await eventually(served, 30, order["order_uid"])
-    return sample["order_uid"]
+    return orders
 
 
-async def _photograph(base_url: str, uid: str) -> list[Path]:
+async def _photograph(base_url: str, uid: str, most_items_uid: str) -> list[Path]:
     OUT.mkdir(parents=True, exist_ok=True)
     written = []
     async with chromium() as browser:
@@ -62,6 +62,10 @@ async def _photograph(base_url: str, uid: str) -> list[Path]:
             await page.goto(f"{base_url}/orders/{uid}")
             written.append(OUT / f"order-{size}.png")
             await page.screenshot(path=written[-1])
+            if size == "phone":
+                await page.goto(f"{base_url}/orders/{most_items_uid}")
+                written.append(OUT / f"order-items-{size}.png")
+                await page.locator(".card", has=page.locator("table.items")).screenshot(path=written[-1])
             await page.close()
     return written
 
@@ -72,9 +76,10 @@ async def _take(workdir: Path, nats_url: str, database_url: str) -> list[Path]:
     service.start()
     try:
         await service.wait_ready(60)
-        uid = await _publish_orders(service, settings)
+        orders = await _publish_orders(service, settings)
         await asyncio.sleep(2.5)  # let the stored/dead-lettered counters refresh once
-        return await _photograph(service.base_url, uid)
+        most_items = max(orders, key=lambda order: len(order["items"]))
+        return await _photograph(service.base_url, orders[0]["order_uid"], most_items["order_uid"])
     finally:
         service.terminate()
 

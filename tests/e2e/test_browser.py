@@ -9,7 +9,7 @@ from pathlib import Path
 
 import orjson
 import pytest
-from playwright.async_api import Page, expect
+from playwright.async_api import Page, ViewportSize, expect
 
 from app.domain.order_factory import OrderFactory
 from tests.e2e.browser import chromium
@@ -95,3 +95,55 @@ async def test_a_burst_says_how_many_orders_arrived_and_lists_the_latest(service
     assert await rows.first.get_attribute("data-uid") == burst[-1]["order_uid"]
     assert await rows.last.get_attribute("data-uid") == burst[-20]["order_uid"]
     assert not [m for m in messages if m.startswith(("error", "pageerror"))], messages
+
+
+PHONE = ViewportSize(width=390, height=844)
+
+
+def order_with_wide_items() -> dict:
+    """An order of three items or more: one with a long unbroken name and brand, one with a price of 13 digits."""
+    factory = OrderFactory(seed=5)
+    order = factory.order()
+    while len(order["items"]) < 3:
+        order = factory.order()
+    first, second = order["items"][:2]
+    first["name"], first["brand"] = "Hyaluronicmoisturisingovernightcreamdeluxe", "Internationalcosmeticsmanufactory"
+    second["price"] = 9_876_543_210_000
+    second["total_price"] = second["price"] * (100 - second["sale"]) // 100
+    payment = order["payment"]
+    payment["goods_total"] = sum(item["total_price"] for item in order["items"])
+    payment["amount"] = payment["goods_total"] + payment["delivery_cost"] + payment["custom_fee"]
+    return order
+
+
+async def test_on_a_phone_each_item_is_read_without_scrolling_sideways(service, nc, settings) -> None:
+    """At 390 px the order page does not scroll sideways and every cell of every item is on screen, whole;
+    on a desktop the items stay a table, one line each under the column headings."""
+    order = order_with_wide_items()
+    await publish(nc, settings, orjson.dumps(order), order["order_uid"])
+    await stored(service, order["order_uid"])
+    async with chromium() as browser:
+        page = await browser.new_page(viewport=PHONE)
+        page.set_default_timeout(WAIT_MS)
+        await page.goto(f"{service.base_url}/orders/{order['order_uid']}")
+        assert await page.evaluate("document.documentElement.scrollWidth") <= PHONE["width"]
+        cells = page.locator("table.items tbody td")
+        assert await cells.count() == 7 * len(order["items"])
+        for index in range(await cells.count()):
+            cell = cells.nth(index)
+            box = await cell.bounding_box()
+            what = f"{await cell.get_attribute('data-label')}: {await cell.text_content()} at {box}"
+            assert await cell.is_visible(), what
+            assert box is not None and box["x"] >= 0 and box["x"] + box["width"] <= PHONE["width"], what
+            assert await cell.evaluate("cell => cell.scrollWidth <= cell.clientWidth"), f"cut: {what}"
+        text = await page.text_content("table.items tbody") or ""
+        currency = order["payment"]["currency"]
+        for item in order["items"]:
+            assert item["name"] in text and f"{item['total_price']:,} {currency}" in text, item
+            assert str(item["status"]) in text, item
+
+        await page.set_viewport_size({"width": 1280, "height": 800})
+        assert await page.is_visible("table.items thead")
+        for row in await page.locator("table.items tbody tr").all():
+            tops = {round((await cell.bounding_box() or {"y": -1})["y"]) for cell in await row.locator("td").all()}
+            assert len(tops) == 1, tops
