@@ -178,3 +178,64 @@ async def _post_and_time(service: ServiceProcess, order: dict) -> tuple[int, flo
         ) as response,
     ):
         return response.status, time.perf_counter() - started
+
+
+async def test_a_flood_of_announcements_costs_bounded_memory_and_one_warning_a_minute(
+    settings: Settings, nats_url: str, tmp_path: Path
+) -> None:
+    """3,000 announcements of 1,000 well-formed uids never stored (69 MB), as fast as a client can
+    publish: the instance stays ready, its memory does not follow the flood, it logs one warning,
+    and afterwards a genuine announcement is read and served as before."""
+    service = ServiceProcess(settings, tmp_path / "flooded.log")
+    service.start()
+    forger = await nats.connect(nats_url)
+    try:
+        await service.wait_ready(60)
+        rss_before = _rss_kib(service)
+        flood = [orjson.dumps([f"flood-{n:06d}-{i:04d}-xxxxxxxx" for i in range(1000)]) for n in range(3000)]
+        for body in flood:
+            await forger.publish(settings.orders_stored_subject, body, headers=FORGER)
+        await forger.flush()
+        del flood
+        assert (await service.get("/readyz"))[0] == 200
+        name = "orders_announced_ignored_total"
+        await eventually(lambda: _settled(service), 60, "the flood read or dropped")
+        ignored = await metric(service, name, '{reason="unknown"}') + await metric(service, name, '{reason="backlog"}')
+        assert 0 < ignored <= 3_000_000
+        assert _rss_kib(service) - rss_before < 100 * 1024, "memory grew with the flood"
+
+        order = OrderFactory(seed=3032).order()
+        await store_directly(settings, [order])
+        await forger.publish(
+            settings.orders_stored_subject, orjson.dumps([order["order_uid"]]), headers={"Orders-Origin": "peer"}
+        )
+        await eventually(lambda: _learned_one(service), 20, "the genuine announcement read")
+        misses = await metric(service, "orders_cache_misses_total")
+        status, body, _ = await served(service, f"/api/orders/{order['order_uid']}")
+        assert status == 200 and orjson.loads(body) == order
+        assert await metric(service, "orders_cache_misses_total") == misses, "warmed by the announcement"
+        log = service.log_path.read_text()
+        assert "Traceback" not in log and log.count("announced orders ignored") == 1, log[-3000:]
+    finally:
+        await forger.close()
+        service.kill()
+
+
+def _rss_kib(service: ServiceProcess) -> int:
+    assert service.process is not None
+    status = Path(f"/proc/{service.process.pid}/status").read_text()
+    found = re.search(r"^VmRSS:\s+(\d+) kB$", status, re.MULTILINE)
+    assert found, status
+    return int(found.group(1))
+
+
+async def _settled(service: ServiceProcess) -> bool:
+    """Nothing more ignored over half a second: the backlog is read."""
+    name = "orders_announced_ignored_total"
+    first = await metric(service, name, '{reason="unknown"}')
+    await asyncio.sleep(0.5)
+    return await metric(service, name, '{reason="unknown"}') == first > 0
+
+
+async def _learned_one(service: ServiceProcess) -> bool:
+    return await metric(service, "orders_learned_total") == 1
