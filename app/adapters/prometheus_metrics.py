@@ -22,6 +22,7 @@ from prometheus_client.registry import Collector
 
 from app.adapters.prometheus_http_timings import PrometheusHttpTimings
 from app.domain.ingest_orders import BatchReport
+from app.domain.stored_elsewhere import IGNORED_REASONS
 from app.ports.order_cache import OrderCache
 
 BATCH_BUCKETS = (1, 5, 10, 25, 50, 100, 250, 500, 1000, 2500, 5000)
@@ -69,6 +70,8 @@ class PrometheusMetrics:
             ["reason"],
             registry=r,
         )
+        for reason in IGNORED_REASONS:  # exported at 0, so that increase() sees the first one
+            self.announced_ignored.labels(reason)
         self.ingested = Counter("orders_ingested", "Orders newly stored", registry=r)
         self.duplicates = Counter("orders_duplicates", "Redelivered orders already stored", registry=r)
         self.conflicts = Counter("orders_conflicts", "Same order_uid with different content", registry=r)
