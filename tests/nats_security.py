@@ -23,14 +23,16 @@ def _quoted(values: list[str]) -> str:
 
 def service_subjects(settings: Settings) -> tuple[list[str], list[str]]:
     """What ``orders serve`` may publish and subscribe to: orders (POST) and dead letters, the
-    JetStream API and acks of its own stream; its replies come back on inboxes."""
+    JetStream API and acks of its own stream, the announcements (its user alone); its replies
+    come back on inboxes."""
     publish = [
         settings.orders_subject,
         settings.dlq_subject,
         "$JS.API.>",
         f"$JS.ACK.{settings.orders_stream}.>",
+        settings.orders_stored_subject,
     ]
-    return publish, ["_INBOX.>"]
+    return publish, ["_INBOX.>", settings.orders_stored_subject]
 
 
 def service_permissions(settings: Settings) -> str:

@@ -1,75 +1,48 @@
 """OrderAnnouncer and OrderAnnouncements on core NATS (not JetStream: nothing is stored).
 
-After a commit the instance publishes the stored orders to ``orders.stored``:
-the body is a JSON array of their documents, byte for byte as the API serves
-them, split so that no body exceeds ``MAX_BODY`` (an order larger than that
-alone is not announced; others read it from the database when asked). The
-``Orders-Origin`` header names the publishing instance, so that an instance
-skips its own announcements, which it has applied already.
+After a commit the instance publishes the uids of the stored orders to
+``orders.stored`` (``app.domain.announced_uids``: a JSON array of at most
+``MAX_UIDS``); the receiver reads those orders from its own database. The
+``Orders-Origin`` header names the publishing instance, so that an instance skips its
+own announcements, which it has applied already.
 
 An instance that listens says so: it announces nothing (``[]``) when it
-subscribes, every ``PRESENCE_EVERY`` seconds, and at once when it hears an
-instance it did not know (so that one learns of it too, without waiting). The announcer publishes
-orders only while another instance has been heard within ``PEER_TTL``, so a
-lone instance spends nothing on announcements (``docs/performance.md``).
+subscribes, every ``PRESENCE_EVERY`` seconds, and when it hears an instance it did
+not know (so that one learns of it too, without waiting; at most once a
+``REPLY_GAP``). The announcer publishes only while another instance has been heard
+within ``PEER_TTL``, so a lone instance spends nothing on announcements
+(``docs/performance.md``). Anyone who can publish on the subject could fake a peer:
+that costs announcements, never a wrong answer; ``MAX_PEERS`` bounds what is kept.
 """
 
 import asyncio
 import contextlib
 import logging
 import time
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Sequence
 
-import msgspec
 import nats.errors
 from nats.aio.client import Client as NATS
 from nats.aio.msg import Msg
 from nats.aio.subscription import Subscription
 
+from app.domain.announced_uids import MAX_BODY, announcement_bodies
 from app.domain.document import SerializedOrder
-from app.domain.order_codec import NotDecodable, decode
 from app.ports.order_announcements import OnAnnounced
 
 ORIGIN_HEADER = "Orders-Origin"
-MAX_BODY = 512 * 1024
+MAX_ORIGIN = 128  # characters of an origin worth noting (ours: host, pid and a random part)
+MAX_PEERS = 256  # origins kept at once
 PRESENCE_EVERY = 10.0  # seconds between a listening instance's empty announcements
 PEER_TTL = 3 * PRESENCE_EVERY  # how long an instance heard from counts as listening
+REPLY_GAP = 1.0  # seconds at least between two presences said in reply to a new instance
 PRESENCE = b"[]"
-_DOCUMENTS = msgspec.json.Decoder(list[msgspec.Raw])
+# What the subscription may hold while its callback runs: beyond this, nats-py drops messages
+# (a slow consumer) rather than grow without limit under a flood.
+PENDING_MESSAGES = 10_000
+PENDING_BYTES = 16 * MAX_BODY
 
 log = logging.getLogger(__name__)
-
-
-def announcement_bodies(orders: Sequence[SerializedOrder], limit: int = MAX_BODY) -> Iterator[bytes]:
-    """``[doc,doc,...]`` bodies of at most ``limit`` bytes, the orders in their order."""
-    chunk: list[bytes] = []
-    size = 2  # the brackets
-    for order in orders:
-        grows = len(order.json) + (1 if chunk else 0)  # and its comma
-        if len(order.json) + 2 > limit:
-            log.warning("order %s is too large to announce (%d bytes)", order.uid, len(order.json))
-            continue
-        if size + grows > limit:
-            yield b"[" + b",".join(chunk) + b"]"
-            chunk, size, grows = [], 2, len(order.json)
-        chunk.append(order.json)
-        size += grows
-    if chunk:
-        yield b"[" + b",".join(chunk) + b"]"
-
-
-def announced_orders(body: bytes) -> list[SerializedOrder]:
-    """The orders of one announcement; a document that is not an order is logged and left out."""
-    orders = []
-    for raw in _DOCUMENTS.decode(body):
-        document = bytes(raw)
-        try:
-            order = decode(document)
-        except NotDecodable as error:
-            log.warning("an announced order could not be read (%s)", error)
-            continue
-        orders.append(SerializedOrder(order, document, order.order_uid))
-    return orders
 
 
 class Peers:
@@ -80,9 +53,15 @@ class Peers:
         self._heard: dict[str, float] = {}  # origin → when last heard
 
     def heard(self, origin: str) -> bool:
-        """Note ``origin`` as listening; whether it is new (not heard within ``PEER_TTL``)."""
+        """Note ``origin`` as listening; whether it is new (not heard within ``PEER_TTL``).
+
+        With ``MAX_PEERS`` heard lately, a new one is not noted (nor new): it will hear us anyway."""
         now = self._clock()
         new = self._heard.get(origin, now - PEER_TTL - 1) < now - PEER_TTL
+        if new and len(self._heard) >= MAX_PEERS:
+            self.listening()  # forgets those silent too long
+            if len(self._heard) >= MAX_PEERS:
+                return False
         self._heard[origin] = now
         return new
 
@@ -110,7 +89,7 @@ class NatsOrderAnnouncer:
     def announce(self, orders: Sequence[SerializedOrder]) -> None:
         if not self._peers.listening():
             return
-        bodies = list(announcement_bodies(orders))
+        bodies = list(announcement_bodies([order.uid for order in orders]))
         if bodies:
             self._sending = asyncio.create_task(self._send(self._sending, bodies))
 
@@ -133,34 +112,43 @@ class NatsOrderAnnouncer:
 
 
 class NatsOrderAnnouncements:
-    """Subscribes to the announcements and hands on the orders of every instance but ``origin``;
-    says it listens, and notes who else does (``peers``)."""
+    """Subscribes to the announcements and hands on those of every instance but ``origin``,
+    unchecked (the receiver reads nothing of them but order_uids); says it listens, and notes
+    who else does (``peers``)."""
 
-    def __init__(self, nc: NATS, subject: str, origin: str, peers: Peers) -> None:
+    def __init__(
+        self, nc: NATS, subject: str, origin: str, peers: Peers, clock: Callable[[], float] = time.monotonic
+    ) -> None:
         self._nc = nc
         self._subject = subject
         self._origin = origin
         self._peers = peers
+        self._clock = clock
+        self._replied_at = -REPLY_GAP
         self._subscription: Subscription | None = None
         self._presence: asyncio.Task[None] | None = None
 
-    async def subscribe(self, on_orders: OnAnnounced) -> None:
+    async def subscribe(self, on_announced: OnAnnounced) -> None:
         async def received(msg: Msg) -> None:
             origin = (msg.headers or {}).get(ORIGIN_HEADER)
             if origin == self._origin:
                 return
-            if origin is not None and self._peers.heard(origin):
-                await self._publish_presence()
-            try:
-                orders = announced_orders(msg.data)
-            except msgspec.DecodeError as error:
-                log.warning("an announcement is not a JSON array (%s)", error)
-                return
-            if orders:
-                on_orders(orders)
+            if origin is not None and len(origin) <= MAX_ORIGIN and self._peers.heard(origin):
+                await self._reply_presence()
+            if msg.data != PRESENCE:
+                on_announced(msg.data)
 
-        self._subscription = await self._nc.subscribe(self._subject, cb=received)
+        self._subscription = await self._nc.subscribe(
+            self._subject, cb=received, pending_msgs_limit=PENDING_MESSAGES, pending_bytes_limit=PENDING_BYTES
+        )
         self._presence = asyncio.create_task(self._say_present(), name="announcements-presence")
+
+    async def _reply_presence(self) -> None:
+        """Say we listen to a new instance at once, unless we just did (a flood of new origins)."""
+        now = self._clock()
+        if now - self._replied_at >= REPLY_GAP:
+            self._replied_at = now
+            await self._publish_presence()
 
     async def _say_present(self) -> None:
         while True:

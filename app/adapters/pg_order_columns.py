@@ -50,8 +50,8 @@ _I = _P + len(PAYMENT_COLUMNS)
 _T = _I + len(ITEM_COLUMNS)
 
 
-def json_from_row(row: Iterable[Any]) -> bytes:
-    """The order's canonical JSON, the bytes ingest made of it (``encode``).
+def order_from_row(row: Iterable[Any]) -> ValidOrder:
+    """The order of a row of ``select_documents``.
 
     The row's values come in the order's field order, so they fill its Structs
     positionally (Structs are not validated when built: these orders were valid
@@ -59,4 +59,9 @@ def json_from_row(row: Iterable[Any]) -> bytes:
     v = tuple(row)
     items = [ValidItem(*values) for values in zip(*v[_I:_T], strict=True)]
     fields = (*v[:_D], ValidDelivery(*v[_D:_P]), ValidPayment(*v[_P:_I]), items, *v[_T:])
-    return encode(ValidOrder(*fields))
+    return ValidOrder(*fields)
+
+
+def json_from_row(row: Iterable[Any]) -> bytes:
+    """The order's canonical JSON, the bytes ingest made of it (``encode``)."""
+    return encode(order_from_row(row))

@@ -31,9 +31,9 @@ from contextlib import asynccontextmanager
 import asyncpg
 from asyncpg.pool import PoolConnectionProxy
 
-from app.adapters.pg_order_columns import json_from_row, select_documents
+from app.adapters.pg_order_columns import json_from_row, order_from_row, select_documents
 from app.adapters.pg_order_rows import TABLE_COLUMNS, table_rows
-from app.domain.document import SerializedOrder
+from app.domain.document import SerializedOrder, serialize
 from app.domain.model import INT64_MAX
 from app.ports.order_repository import OrderNotStorable, SaveOutcome, StorageUnavailable
 
@@ -104,6 +104,11 @@ class PgOrderRepository:
         async with self._connection() as conn:
             row = await conn.fetchrow(SELECT_ONE, order_uid)
         return None if row is None else json_from_row(row)
+
+    async def get_many(self, order_uids: Sequence[str]) -> list[SerializedOrder]:
+        async with self._connection() as conn:
+            rows = await conn.fetch(SELECT_STORED, list(order_uids))
+        return [serialize(order_from_row(row)) for row in rows]
 
     async def recent_json(self, limit: int) -> AsyncIterator[tuple[str, bytes]]:
         if limit <= 0:

@@ -22,6 +22,7 @@ from prometheus_client.registry import Collector
 
 from app.adapters.prometheus_http_timings import PrometheusHttpTimings
 from app.domain.ingest_orders import BatchReport
+from app.domain.stored_elsewhere import IGNORED_REASONS
 from app.ports.order_cache import OrderCache
 
 BATCH_BUCKETS = (1, 5, 10, 25, 50, 100, 250, 500, 1000, 2500, 5000)
@@ -63,6 +64,14 @@ class PrometheusMetrics:
         self.instance = Info("orders_instance", "This instance: its announcement origin and process id", registry=r)
         self.instance.info({"instance": instance, "pid": str(os.getpid())})
         self.learned = Counter("orders_learned", "Orders other instances stored and announced", registry=r)
+        self.announced_ignored = Counter(
+            "orders_announced_ignored",
+            "Announced order_uids ignored: malformed (announcements), invalid_uid, unknown, backlog, unavailable",
+            ["reason"],
+            registry=r,
+        )
+        for reason in IGNORED_REASONS:  # exported at 0, so that increase() sees the first one
+            self.announced_ignored.labels(reason)
         self.ingested = Counter("orders_ingested", "Orders newly stored", registry=r)
         self.duplicates = Counter("orders_duplicates", "Redelivered orders already stored", registry=r)
         self.conflicts = Counter("orders_conflicts", "Same order_uid with different content", registry=r)
@@ -106,6 +115,9 @@ class PrometheusMetrics:
 
     def record_learned(self, count: int) -> None:
         self.learned.inc(count)
+
+    def record_announced_ignored(self, reason: str, count: int) -> None:
+        self.announced_ignored.labels(reason).inc(count)
 
     def set_consumer_pending(self, count: int) -> None:
         self.pending.set(count)

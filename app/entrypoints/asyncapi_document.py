@@ -8,20 +8,20 @@ Three channels, named by the settings' subjects:
   ``components/schemas`` as the OpenAPI document does;
 - the dead-letter subject (``DLQ_SUBJECT``, stream ``DLQ_STREAM``): the original bytes and
   headers of a message the service could not take, with ``Orders-*`` headers saying why;
-- the announcement subject (``ORDERS_STORED_SUBJECT``, core NATS): the orders an instance has just
-  stored, as the API serves them, for the other instances.
+- the announcement subject (``ORDERS_STORED_SUBJECT``, core NATS): the order_uids of the orders an
+  instance has just stored, for the other instances, which read them from their database.
 """
 
 from importlib import metadata
 from typing import Any
 
+from app.domain.announced_uids import MAX_BODY, MAX_UIDS
 from app.domain.model import ORDER_UID_PATTERN, Order
 from app.domain.rejections import REASON_KINDS
 from app.entrypoints.settings import Settings
 
 Schema = dict[str, Any]
 REF = "#/components/schemas/{model}"
-ANNOUNCEMENT_MAX_BYTES = 512 * 1024
 ERROR_HEADER_MAX = 4000  # the dead-letter sink cuts a longer reason to this many characters
 
 
@@ -135,11 +135,14 @@ def document(settings: Settings) -> dict[str, Any]:
                 "address": settings.orders_stored_subject,
                 "title": "Stored orders, announced",
                 "description": "Core NATS (no stream). After each commit the storing instance publishes the"
-                " orders it stored; every instance caches them, shows them live and wakes requests"
-                " waiting for them. A lost announcement costs a cache miss, never a wrong answer. An"
-                " instance that listens also sends an empty array ([]) when it subscribes, every 10 s"
-                " and when it hears an instance it did not know; orders are announced only while"
-                " another instance has been heard within 30 s.",
+                " order_uids of the orders it stored; every other instance reads those orders from its own"
+                " database, caches them, shows them live and wakes requests waiting for them. Nothing of"
+                " an announcement but its uids is used, and an order not stored is ignored, so a forged"
+                " one cannot change what is served; only the service's NATS user may publish here. A"
+                " lost announcement costs a cache miss, never a wrong answer. An instance that listens"
+                " also sends an empty array ([]) when it subscribes, every 10 s and when it hears an"
+                " instance it did not know; orders are announced only while another instance has been"
+                " heard within 30 s.",
                 "messages": {"storedOrders": {"$ref": "#/components/messages/storedOrders"}},
             },
         },
@@ -171,7 +174,7 @@ def document(settings: Settings) -> dict[str, Any]:
             "learnStored": {
                 "action": "receive",
                 "channel": {"$ref": "#/channels/storedOrders"},
-                "summary": "Orders other instances have committed.",
+                "summary": "Orders other instances have committed, read from this instance's database.",
                 "messages": [{"$ref": "#/channels/storedOrders/messages/storedOrders"}],
             },
         },
@@ -200,8 +203,8 @@ def document(settings: Settings) -> dict[str, Any]:
                     "name": "StoredOrders",
                     "title": "Orders just stored",
                     "contentType": "application/json",
-                    "description": f"At most {ANNOUNCEMENT_MAX_BYTES // 1024} KiB a message: a larger"
-                    " batch is announced in several.",
+                    "description": f"At most {MAX_UIDS} order_uids ({MAX_BODY} bytes) a message: a larger"
+                    " batch is announced in several; a receiver ignores a larger or malformed message.",
                     "headers": {
                         "type": "object",
                         "required": ["Orders-Origin"],
@@ -209,9 +212,10 @@ def document(settings: Settings) -> dict[str, Any]:
                     },
                     "payload": {
                         "type": "array",
-                        "minItems": 1,
-                        "description": "Each order as GET /api/orders/{order_uid} serves it (date_created in UTC).",
-                        "items": order_ref,
+                        "maxItems": MAX_UIDS,
+                        "description": "The order_uids of the orders stored, in storage order; empty: the"
+                        " sender listens too.",
+                        "items": {"type": "string", "pattern": ORDER_UID_PATTERN},
                     },
                 },
             },

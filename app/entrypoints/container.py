@@ -25,9 +25,10 @@ from app.domain.ingest_loop import IngestLoop
 from app.domain.ingest_orders import IngestOrders
 from app.domain.order_arrivals import OrderArrivals
 from app.domain.order_lookup import ListOrders, OrderLookup, WarmUpCache
+from app.domain.stored_elsewhere import StoredElsewhere
 from app.domain.submit_order import SubmitOrder
 from app.entrypoints import asyncapi_document, connections, tracing
-from app.entrypoints.after_batch import AfterBatch, StoredElsewhere
+from app.entrypoints.after_batch import AfterBatch
 from app.entrypoints.ingest_tracing import ObservedOrderSource
 from app.entrypoints.instance_id import new_instance_id
 from app.entrypoints.nats_options import nats_options
@@ -160,7 +161,9 @@ class Container(containers.DeclarativeContainer):
         max_deliveries=settings.provided.ingest_max_deliveries,
     )
     after_batch = providers.Singleton(AfterBatch, metrics=metrics, feed=feed, arrivals=arrivals, announcer=announcer)
-    stored_elsewhere = providers.Singleton(StoredElsewhere, cache=cache, feed=feed, arrivals=arrivals, metrics=metrics)
+    stored_elsewhere = providers.Singleton(
+        StoredElsewhere, repository=repository, cache=cache, feed=feed, arrivals=arrivals, metrics=metrics
+    )
     ingest_loop = providers.Singleton(
         IngestLoop,
         source=observed_source,

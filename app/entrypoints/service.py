@@ -12,8 +12,9 @@ from typing import TypeVar
 
 from app.domain.ingest_loop import IngestLoop
 from app.domain.order_lookup import WarmUpCache
+from app.domain.stored_elsewhere import StoredElsewhere
 from app.entrypoints.service_stats import ServiceStats
-from app.ports.order_announcements import OnAnnounced, OrderAnnouncements, OrderAnnouncer
+from app.ports.order_announcements import OrderAnnouncements, OrderAnnouncer
 from app.ports.order_cache import OrderCache
 from app.ports.order_messages import OrderMessageSource
 from app.ports.order_repository import OrderRepository, StorageUnavailable
@@ -52,7 +53,7 @@ class OrderService:
         stats: ServiceStats,
         announcer: OrderAnnouncer,
         announcements: OrderAnnouncements,
-        stored_elsewhere: OnAnnounced,
+        stored_elsewhere: StoredElsewhere,
         settle_every: float = 0.1,
     ) -> None:
         self._migrator = migrator
@@ -112,6 +113,7 @@ class OrderService:
             await self._source.stop()
         if self._listening:
             await self._announcements.unsubscribe()
+            await self._stored_elsewhere.close()
 
     async def readiness(self) -> dict[str, bool]:
         """Each part that must hold for the service to take traffic."""

@@ -25,7 +25,10 @@ class ServiceMetrics(Protocol):
     def record_batch(self, report: BatchReport, size: int, seconds: float) -> None: ...
 
     def record_learned(self, count: int) -> None:
-        """``count`` orders stored by other instances were announced to this one."""
+        """``count`` orders stored by other instances were announced to this one, and read."""
+
+    def record_announced_ignored(self, reason: str, count: int) -> None:
+        """``count`` announced order_uids were ignored for ``reason`` (a malformed announcement counts 1)."""
 
     def set_consumer_pending(self, count: int) -> None: ...
 

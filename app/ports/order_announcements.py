@@ -1,9 +1,11 @@
 """Orders one instance stored, told to the other instances, and heard from them.
 
 Every instance keeps its own cache, live feed and waiting requests; the
-announcements keep them in step. They are best effort: an announcement lost
-costs another instance a cache miss (it reads the database), never a wrong
-answer, since a stored order never changes.
+announcements keep them in step. They name the orders stored, not their content
+(``app.domain.announced_uids``): a receiving instance reads them from its own
+database, so a forged announcement cannot change what is served. They are best
+effort: an announcement lost costs another instance a cache miss (it reads the
+database), never a wrong answer, since a stored order never changes.
 """
 
 from collections.abc import Callable, Sequence
@@ -11,7 +13,7 @@ from typing import Protocol
 
 from app.domain.document import SerializedOrder
 
-OnAnnounced = Callable[[Sequence[SerializedOrder]], None]
+OnAnnounced = Callable[[bytes], None]  # the body of another instance's announcement, unchecked; never blocks
 
 
 class OrderAnnouncer(Protocol):
@@ -23,7 +25,7 @@ class OrderAnnouncer(Protocol):
 
 
 class OrderAnnouncements(Protocol):
-    async def subscribe(self, on_orders: OnAnnounced) -> None:
-        """From now on, hand ``on_orders`` the orders the other instances announce (not this one's)."""
+    async def subscribe(self, on_announced: OnAnnounced) -> None:
+        """From now on, hand ``on_announced`` the announcements of the other instances (not this one's)."""
 
     async def unsubscribe(self) -> None: ...

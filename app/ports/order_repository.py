@@ -30,6 +30,12 @@ class OrderRepository(Protocol):
     async def get_json(self, order_uid: str) -> bytes | None:
         """The order's JSON document, or None when it is not stored."""
 
+    async def get_many(self, order_uids: Sequence[str]) -> list[SerializedOrder]:
+        """Those of these orders that are stored, in storage order, as the API serves them; one query.
+
+        Asked right after another instance's commit (its announcement): a reader that lags the
+        primary (a replica) would miss them, costing cache misses and late ``?wait`` answers."""
+
     def recent_json(self, limit: int) -> AsyncIterator[tuple[str, bytes]]:
         """The ``limit`` most recently stored orders, oldest of them first."""
 

@@ -5,16 +5,20 @@ skipped when it is missing.
 """
 
 from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from pathlib import Path
 
 import orjson
 import pytest
 from playwright.async_api import Page, ViewportSize, expect
 
+from app.adapters.pg_order_repository import PgOrderRepository
 from app.domain.order_factory import OrderFactory
+from app.entrypoints.connections import asyncpg_pool, opened_pool
 from tests.e2e.browser import chromium
 from tests.e2e.helpers import eventually, publish
 from tests.e2e.service_process import ServiceProcess
+from tests.serialized_orders import ser
 
 WAIT_MS = 20_000
 
@@ -80,13 +84,17 @@ async def test_a_person_finds_an_order_and_sees_new_ones_arrive(service, page, n
 
 
 async def test_a_burst_says_how_many_orders_arrived_and_lists_the_latest(service, page, nc, settings) -> None:
-    """300 orders at once, as another instance announces them: one note with their count, the latest 20 listed."""
+    """300 orders at once, as another instance stores and announces them: one note with their count,
+    the latest 20 listed."""
     page, messages = page
     await page.goto(service.base_url + "/")
     await page.wait_for_selector('#live-status[data-state="on"]')
     factory = OrderFactory(seed=300)
     burst = [factory.order() for _ in range(300)]
-    body = b"[" + b",".join(orjson.dumps(order) for order in burst) + b"]"
+    pool = asyncpg_pool(settings.database_url, max_size=1, command_timeout=10)
+    async with asynccontextmanager(opened_pool)(pool):
+        await PgOrderRepository(pool).save([ser(order) for order in burst])  # the other instance's commit
+    body = orjson.dumps([order["order_uid"] for order in burst])
     await nc.publish(settings.orders_stored_subject, body, headers={"Orders-Origin": "another-instance"})
     note = page.locator("#live-burst")
     await expect(note).to_have_text("300 new orders just arrived; the latest 20 are shown.", timeout=WAIT_MS)

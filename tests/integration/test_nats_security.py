@@ -119,10 +119,12 @@ async def test_the_producer_may_only_publish_orders(users_server: NatsServerProc
             await nc.jetstream().publish(names.dlq_subject, b"forged dead letter", timeout=1)
         with pytest.raises((nats.errors.TimeoutError, nats.errors.NoRespondersError)):
             await nc.jetstream().stream_info(names.orders_stream)  # the JetStream API is not the producer's
+        await nc.publish(names.orders_stored_subject, b'["forged"]', headers={"Orders-Origin": "forger"})
         await asyncio.sleep(0.2)
     finally:
         await nc.close()
     assert any("permissions violation" in str(error).lower() for error in errors), errors
+    assert any(names.orders_stored_subject in str(error) for error in errors), "nor may it announce"
 
 
 async def test_the_service_authenticates_with_a_credentials_file(

@@ -12,6 +12,7 @@ from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 
+from app.domain.announced_uids import announcement_bodies
 from app.domain.document import SerializedOrder
 from app.domain.ingest_orders import BatchReport
 from app.domain.order_summary import order_summary
@@ -30,7 +31,8 @@ class FakeOrderRepository:
     """Dict-backed storage; insertion order is storage order (ids count from 1).
 
     ``down = True`` makes every call raise StorageUnavailable; a save waits
-    while ``paused`` (an Event) is not set, like one held up in its transaction.
+    while ``paused`` (an Event) is not set, like one held up in its transaction, and a
+    ``get_many`` while ``reads_paused`` is not set (``read_batches`` records its uids).
     A batch containing any uid in ``unstorable`` is refused as a whole with
     OrderNotStorable and nothing of it is written, like a rolled-back transaction;
     one containing a uid of ``failing`` raises that uid's exception, unclassified.
@@ -44,6 +46,8 @@ class FakeOrderRepository:
         self.calls: Counter[str] = Counter()
         self.saved_batches: list[list[str]] = []
         self.paused: asyncio.Event | None = None
+        self.reads_paused: asyncio.Event | None = None
+        self.read_batches: list[list[str]] = []  # the uids of each get_many
 
     def preload(self, *orders: SerializedOrder) -> None:
         for order in orders:
@@ -83,6 +87,14 @@ class FakeOrderRepository:
         self._check_up("get_json")
         stored = self.orders.get(order_uid)
         return None if stored is None else stored.json
+
+    async def get_many(self, order_uids: Sequence[str]) -> list[SerializedOrder]:
+        if self.reads_paused is not None:
+            await self.reads_paused.wait()
+        self._check_up("get_many")
+        self.read_batches.append(list(order_uids))
+        wanted = set(order_uids)
+        return [order for uid, order in self.orders.items() if uid in wanted]
 
     async def recent_json(self, limit: int) -> AsyncIterator[tuple[str, bytes]]:
         self._check_up("recent_json")
@@ -400,28 +412,33 @@ class FakeAnnouncer:
     def announce(self, orders: Sequence[SerializedOrder]) -> None:
         self.announced.append([order.uid for order in orders])
         if self.deliver_to is not None:
-            self.deliver_to.hear(orders)
+            self.deliver_to.hear_uids([order.uid for order in orders])
 
     async def flush(self) -> None:
         self.flushed += 1
 
 
 class FakeAnnouncements:
-    """``hear(orders)`` plays an announcement from another instance to the subscriber."""
+    """``hear(body)`` plays an announcement's body to the subscriber, as another instance (or
+    anyone) published it; ``hear_uids(uids)`` one as an instance makes them."""
 
     def __init__(self) -> None:
-        self.on_orders: OnAnnounced | None = None
+        self.on_announced: OnAnnounced | None = None
         self.unsubscribed = False
 
-    async def subscribe(self, on_orders: OnAnnounced) -> None:
-        self.on_orders = on_orders
+    async def subscribe(self, on_announced: OnAnnounced) -> None:
+        self.on_announced = on_announced
 
     async def unsubscribe(self) -> None:
         self.unsubscribed = True
 
-    def hear(self, orders: Sequence[SerializedOrder]) -> None:
-        if self.on_orders is not None:
-            self.on_orders(orders)
+    def hear(self, body: bytes) -> None:
+        if self.on_announced is not None:
+            self.on_announced(body)
+
+    def hear_uids(self, order_uids: Sequence[str]) -> None:
+        for body in announcement_bodies(order_uids):
+            self.hear(body)
 
 
 class FakeTimings:
@@ -446,6 +463,7 @@ class FakeMetrics:
         self.http = FakeTimings()
         self.batches: list[tuple[BatchReport, int, float]] = []
         self.learned = 0
+        self.ignored: Counter[str] = Counter()
         self.pending: int | None = None
         self.readiness: dict[str, bool] = {}
 
@@ -454,6 +472,9 @@ class FakeMetrics:
 
     def record_learned(self, count: int) -> None:
         self.learned += count
+
+    def record_announced_ignored(self, reason: str, count: int) -> None:
+        self.ignored[reason] += count
 
     def set_consumer_pending(self, count: int) -> None:
         self.pending = count

@@ -1,43 +1,51 @@
-"""The announcements' bodies: every order once, byte for byte, in pieces of at most 512 KiB."""
+"""The announcements' bodies: the uids of the stored orders, at most MAX_UIDS a body; nothing else read."""
 
 import orjson
+import pytest
 
-from app.adapters.nats_order_announcements import MAX_BODY, announced_orders, announcement_bodies
-from tests.unit.sample import order_doc, serialized
+from app.domain.announced_uids import MAX_BODY, MAX_UIDS, NotAnAnnouncement, announced_uids, announcement_bodies
 
-ORDERS = [serialized(order_doc(f"ann-{n}")) for n in range(1, 1001)]
-
-
-def test_a_batch_is_split_into_bodies_no_larger_than_the_limit_with_every_order_once() -> None:
-    bodies = list(announcement_bodies(ORDERS))
-    assert len(bodies) > 1, "a 1,000-order batch needs more than one message"
-    assert max(len(body) for body in bodies) <= MAX_BODY
-    heard = [order for body in bodies for order in announced_orders(body)]
-    assert [o.uid for o in heard] == [o.uid for o in ORDERS]
-    assert [o.json for o in heard] == [o.json for o in ORDERS], "the documents as the API serves them"
-    assert heard[0].order == ORDERS[0].order
+UIDS = [f"ann-{n}" for n in range(1, 2501)]
 
 
-def test_each_body_is_a_json_array_of_the_documents() -> None:
-    body = next(announcement_bodies(ORDERS[:3]))
-    assert body == b"[" + b",".join(o.json for o in ORDERS[:3]) + b"]"
-    assert [d["order_uid"] for d in orjson.loads(body)] == ["ann-1", "ann-2", "ann-3"]
+def test_a_batch_is_split_into_bodies_of_at_most_max_uids_with_every_uid_once_in_order() -> None:
+    bodies = list(announcement_bodies(UIDS))
+    assert [len(orjson.loads(body)) for body in bodies] == [MAX_UIDS, MAX_UIDS, 500]
+    assert [uid for body in bodies for uid in announced_uids(body)[0]] == UIDS
 
 
-def test_a_body_fills_up_to_exactly_the_limit() -> None:
-    one = len(ORDERS[0].json)
-    bodies = list(announcement_bodies(ORDERS[:4], limit=2 + 2 * one + 1))
-    assert [len(body) for body in bodies] == [2 + 2 * one + 1] * 2
+def test_a_body_is_a_json_array_of_the_uids_and_nothing_else() -> None:
+    assert list(announcement_bodies(["a-1", "b_2"])) == [b'["a-1","b_2"]']
+    assert list(announcement_bodies([])) == []
 
 
-def test_an_order_larger_than_a_message_is_left_out_not_sent_oversized() -> None:
-    small = len(ORDERS[1].json)
-    bodies = list(announcement_bodies(ORDERS[:3], limit=small + 1))
-    assert bodies == [], "no order fits with its brackets"
-    bodies = list(announcement_bodies(ORDERS[:3], limit=small + 2))
-    assert [o.uid for body in bodies for o in announced_orders(body)] == ["ann-1", "ann-2", "ann-3"]
+def test_a_body_of_max_uids_at_their_longest_is_taken_and_one_byte_more_is_not() -> None:
+    longest = [f"{n:064d}" for n in range(MAX_UIDS)]
+    (body,) = announcement_bodies(longest)
+    assert len(body) == MAX_BODY - 1  # no comma after the last uid
+    assert announced_uids(body) == (longest, 0)
+    with pytest.raises(NotAnAnnouncement, match="more than"):
+        announced_uids(b" " * (MAX_BODY + 1))
 
 
-def test_a_document_that_is_not_an_order_is_left_out() -> None:
-    body = b"[" + ORDERS[0].json + b',{"order_uid":"half"},' + ORDERS[1].json + b"]"
-    assert [o.uid for o in announced_orders(body)] == ["ann-1", "ann-2"]
+@pytest.mark.parametrize(
+    "body",
+    [
+        b"",
+        b"not json",
+        b'{"order_uid": "a"}',
+        b"[1, 2]",
+        b'[{"order_uid": "a"}]',
+        b'"a"',
+        orjson.dumps([f"u{n}" for n in range(MAX_UIDS + 1)]),
+        b'["a"',
+    ],
+)
+def test_what_is_not_an_array_of_at_most_max_uids_strings_is_not_an_announcement(body: bytes) -> None:
+    with pytest.raises(NotAnAnnouncement):
+        announced_uids(body)
+
+
+def test_strings_that_are_not_order_uids_are_left_out_and_counted() -> None:
+    body = orjson.dumps(["ok-1", "", "a b", "x" * 65, "bad\n", "é", "ok_2"])
+    assert announced_uids(body) == (["ok-1", "ok_2"], 5)

@@ -5,7 +5,8 @@ from typing import Any
 import pytest
 
 from app.adapters import jetstream_dead_letter_sink as sink
-from app.domain.model import Order
+from app.domain.announced_uids import MAX_UIDS
+from app.domain.model import ORDER_UID_PATTERN, Order
 from app.entrypoints.asyncapi_document import REF, document
 from app.entrypoints.container import Container
 from tests.unit.fake_container import Fakes, fake_container, fake_settings
@@ -48,12 +49,14 @@ def test_the_order_payload_is_the_models_json_schema() -> None:
     assert message["headers"]["properties"]["Nats-Msg-Id"]["pattern"] == model["properties"]["order_uid"]["pattern"]
 
 
-def test_the_announcement_carries_orders_as_served_and_its_origin() -> None:
+def test_the_announcement_carries_order_uids_only_and_its_origin() -> None:
     doc = document(fake_settings())
     message = resolve(doc, doc["channels"]["storedOrders"]["messages"]["storedOrders"]["$ref"])
-    assert message["payload"]["type"] == "array" and message["payload"]["items"] == {"$ref": REF.format(model="Order")}
+    assert message["payload"]["type"] == "array"
+    assert message["payload"]["items"] == {"type": "string", "pattern": ORDER_UID_PATTERN}
+    assert message["payload"]["maxItems"] == MAX_UIDS
     assert message["headers"]["required"] == ["Orders-Origin"]
-    assert "512 KiB" in message["description"]
+    assert f"At most {MAX_UIDS} order_uids" in message["description"]
 
 
 def test_the_dead_letter_names_every_header_the_sink_writes() -> None:
