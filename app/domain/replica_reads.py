@@ -52,9 +52,11 @@ class ReplicaFirstReads:
                 yield pair
             return
         except StorageUnavailable:
-            if source is self._primary or yielded:
+            if source is self._primary:
                 raise
-            self._failed()
+            self._failed()  # a warm-up started again (the service retries it) reads the primary
+            if yielded:
+                raise
         async for pair in self._primary.recent_json(limit):
             yield pair
 

@@ -1,5 +1,7 @@
 """ReplicaFirstReads: reads from the replica first, the primary whenever the replica cannot say."""
 
+from collections.abc import AsyncIterator
+
 import pytest
 
 from app.domain.replica_reads import ReplicaFirstReads
@@ -78,6 +80,25 @@ async def test_while_the_replica_is_down_reads_go_to_the_primary_and_it_is_tried
 
 async def test_a_warm_up_the_replica_fails_first_comes_from_the_primary(reads, primary, replica) -> None:
     replica.down = True
+    assert [uid async for uid, _ in reads.recent_json(10)] == [FIRST.uid, SECOND.uid]
+    assert (replica.calls["recent_json"], primary.calls["recent_json"]) == (1, 1)
+
+
+class ReplicaLostMidway(FakeOrderRepository):
+    """A replica that hands out its first order, then goes away."""
+
+    async def recent_json(self, limit: int) -> AsyncIterator[tuple[str, bytes]]:
+        async for pair in super().recent_json(limit):
+            yield pair
+            raise StorageUnavailable("the replica went away")
+
+
+async def test_a_warm_up_the_replica_fails_midway_fails_and_its_retry_reads_the_primary(primary, clock) -> None:
+    replica = ReplicaLostMidway()
+    replica.preload(FIRST, SECOND)
+    reads = ReplicaFirstReads(primary, replica, pause=5.0, clock=clock)
+    with pytest.raises(StorageUnavailable):
+        _ = [pair async for pair in reads.recent_json(10)]
     assert [uid async for uid, _ in reads.recent_json(10)] == [FIRST.uid, SECOND.uid]
     assert (replica.calls["recent_json"], primary.calls["recent_json"]) == (1, 1)
 
