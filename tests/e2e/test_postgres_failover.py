@@ -159,3 +159,44 @@ async def _stored_at_least(url: str, count: int) -> bool:
 
 async def _database_reported_down(probes: list[Probe]) -> bool:
     return bool(probes) and probes[-1].database is False
+
+
+async def test_a_primary_turned_read_only_mid_ingest_is_an_outage(pair: ReplicatedPostgres, nats_url, log_path):
+    """A fenced primary (``default_transaction_read_only``): every insert fails with ``cannot execute
+    ... in a read-only transaction``, which must pause ingest, not dead-letter the orders."""
+    settings = isolated_settings(nats_url, pair.url(pair.primary, pair.standby), ingest_ack_wait_seconds=ACK_WAIT)
+    service = ServiceProcess(settings, log_path)
+    service.start()
+    admin = await asyncpg.connect(pair.url(pair.primary, database="postgres"))
+    probes: list[Probe] = []
+    try:
+        await service.wait_ready()
+        workload = Workload(ORDERS // 2, seed=43)
+        publishing = asyncio.create_task(workload.publish(settings, rate=RATE))
+        probe = asyncio.create_task(probing(service, probes))
+        await eventually(lambda: _stored_at_least(settings.database_url or "", 100), 20, "ingest under way")
+        await _read_only(admin, True)
+        await eventually(lambda: _database_reported_down(probes), 10, "readyz to report the database")
+        await asyncio.sleep(OUTAGE)
+        await _read_only(admin, False)
+        await publishing
+        outcome = await verify(settings, workload)
+        await service.wait_ready()
+        probe.cancel()
+    finally:
+        await admin.close()
+        service.kill()
+    print(outcome.line("PostgreSQL primary read-only for 2 s"))
+    assert (outcome.lost, outcome.duplicated, outcome.wrong) == (0, 0, [])
+    assert outcome.stored == ORDERS // 2 and outcome.dead_lettered == len(workload.bad)
+    assert [line for line in log_path.read_text().splitlines() if " ERROR " in line] == []
+
+
+async def _read_only(admin: asyncpg.Connection, on: bool) -> None:
+    """Fence (or unfence) the server: sessions pick the setting up at their next statement."""
+    await admin.execute(
+        "ALTER SYSTEM SET default_transaction_read_only = on"
+        if on
+        else "ALTER SYSTEM RESET default_transaction_read_only"
+    )
+    await admin.execute("SELECT pg_reload_conf()")
