@@ -148,8 +148,13 @@ class PgOrderRepository:
         return count
 
     async def ping(self) -> None:
+        """Also fails on a server that does not take writes (a standby, or a primary demoted
+        under the pool), whose connections it drops so that the next ones find the primary."""
         async with self._connection() as conn:
-            await conn.fetchval("SELECT 1")
+            read_only = await conn.fetchval("SELECT current_setting('transaction_read_only') = 'on'")
+        if read_only:
+            await self._pool.expire_connections()
+            raise StorageUnavailable("the database server takes no writes (a standby?)")
 
     @asynccontextmanager
     async def _connection(self) -> AsyncIterator[PoolConnectionProxy]:
@@ -159,7 +164,12 @@ class PgOrderRepository:
         one the server dropped may still look open to asyncpg, in the middle of a transaction
         or an operation, and the pool would try to roll it back (logging "Resetting connection
         with an active transaction" and leaving the failure of that attempt unretrieved) or
-        hand it out again, broken ("cannot switch to state 15")."""
+        hand it out again, broken ("cannot switch to state 15").
+
+        Such a failure also expires the pool's other connections: after a failover they lead
+        to a server that is gone or takes no writes any more (``cannot execute INSERT in a
+        read-only transaction``), and each would fail once before being replaced. The new
+        ones go to whichever host of ``DATABASE_URL`` accepts writes by then (``pg_hosts``)."""
         try:
             async with self._turns, self._pool.acquire() as conn:
                 try:
@@ -167,6 +177,7 @@ class PgOrderRepository:
                 except _FAILURES as error:
                     if not _content_error(error):
                         conn.terminate()
+                        await self._pool.expire_connections()
                     raise
         except asyncpg.PostgresError as error:
             if _content_error(error):

@@ -2,6 +2,11 @@
 
 The migrations ship inside the package (``app/migrations`` is the project's
 ``migrations`` folder), so an installed wheel finds them as a checkout does.
+
+yoyo splits the URL itself and takes one host; it hands the query parameters to
+psycopg as they are. So the hosts of a URL that names several go to libpq as
+``host=``/``port=`` parameters, and libpq connects to the one that accepts writes
+(``pg_hosts``): the migrations never run against a standby.
 """
 
 from collections.abc import Iterator
@@ -10,11 +15,13 @@ from contextlib import contextmanager
 from yoyo import get_backend, read_migrations
 from yoyo.backends import DatabaseBackend
 
+from app.adapters.pg_hosts import READ_WRITE, hosts_as_parameters, with_session_attrs
+
 MIGRATIONS = "package:app:migrations"  # yoyo reads them through importlib.resources
 
 
 def _yoyo_url(database_url: str) -> str:
-    scheme, _, rest = database_url.partition("://")
+    scheme, _, rest = hosts_as_parameters(with_session_attrs(database_url, READ_WRITE)).partition("://")
     if scheme in ("postgres", "postgresql"):
         scheme = "postgresql+psycopg"
     return f"{scheme}://{rest}"

@@ -17,6 +17,7 @@ from app.adapters.jetstream_topology import JetStreamNames, JetStreamTopology, S
 from app.adapters.memory_order_cache import MemoryOrderCache
 from app.adapters.memory_order_feed import MemoryOrderFeed
 from app.adapters.nats_order_announcements import NatsOrderAnnouncements, NatsOrderAnnouncer, Peers
+from app.adapters.pg_hosts import READ_WRITE, with_session_attrs
 from app.adapters.pg_order_repository import PgOrderRepository
 from app.adapters.prometheus_metrics import PrometheusMetrics
 from app.adapters.yoyo_migrator import YoyoMigrator
@@ -27,7 +28,7 @@ from app.domain.order_arrivals import OrderArrivals
 from app.domain.order_lookup import ListOrders, OrderLookup, WarmUpCache
 from app.domain.stored_elsewhere import StoredElsewhere
 from app.domain.submit_order import SubmitOrder
-from app.entrypoints import asyncapi_document, connections, tracing
+from app.entrypoints import asyncapi_document, connections, read_replica, tracing
 from app.entrypoints.after_batch import AfterBatch
 from app.entrypoints.ingest_tracing import ObservedOrderSource
 from app.entrypoints.instance_id import new_instance_id
@@ -47,13 +48,20 @@ class Container(containers.DeclarativeContainer):
 
     db_pool = providers.Singleton(
         connections.asyncpg_pool,
-        dsn=settings.provided.database_url,
+        dsn=providers.Callable(with_session_attrs, settings.provided.database_url, READ_WRITE),
         max_size=settings.provided.db_pool_size,
         command_timeout=settings.provided.db_command_timeout,
     )
     nats_client = providers.Singleton(NATS)
     jetstream = nats_client.provided.jetstream.call()
     opened_pool = providers.Resource(connections.opened_pool, pool=db_pool)
+    replica_pool = providers.Singleton(
+        read_replica.replica_pool,
+        dsn=settings.provided.database_read_url,
+        max_size=settings.provided.db_pool_size,
+        command_timeout=settings.provided.db_command_timeout,
+    )
+    opened_replica_pool = providers.Resource(read_replica.opened_replica_pool, pool=replica_pool)
     # Traces (OTEL_*): no provider, so nothing traced, unless an OTLP endpoint is set.
     tracer_provider = providers.Singleton(tracing.tracer_provider, settings)
     traces = providers.Singleton(tracing.Tracing, tracer_provider)
@@ -96,6 +104,7 @@ class Container(containers.DeclarativeContainer):
     feed = providers.Singleton(MemoryOrderFeed)
     metrics = providers.Singleton(PrometheusMetrics, cache=cache, instance=instance_id, page_cache=page_cache)
     repository = providers.Singleton(PgOrderRepository, pool=db_pool)
+    reads = providers.Singleton(read_replica.reading_repository, primary=repository, pool=replica_pool)
     dead_letters = providers.Singleton(
         JetStreamDeadLetterSink,
         js=jetstream,
@@ -144,13 +153,13 @@ class Container(containers.DeclarativeContainer):
 
     arrivals = providers.Singleton(OrderArrivals)
     dead_letter_tools = providers.Singleton(DeadLetterTools, archive=dead_letter_archive)
-    lookup = providers.Singleton(OrderLookup, cache=cache, repository=repository)
-    list_orders = providers.Singleton(ListOrders, repository=repository)
+    lookup = providers.Singleton(OrderLookup, cache=cache, repository=reads)
+    list_orders = providers.Singleton(ListOrders, repository=reads)
     submit = providers.Singleton(SubmitOrder, publisher=traced_publisher, lookup=lookup, arrivals=arrivals)
     warm_up = providers.Singleton(
         WarmUpCache,
         cache=cache,
-        repository=repository,
+        repository=reads,
         limit=settings.provided.cache_max_orders,
     )
     ingest = providers.Singleton(

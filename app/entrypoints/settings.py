@@ -16,6 +16,8 @@ class Settings(BaseSettings):
 
     nats_url: str | None = None  # one server URL, or a comma-separated list of a cluster's servers
     database_url: str | None = None
+    # Read replicas (standbys' hosts) for lookups that miss the cache, listings and the warm-up.
+    database_read_url: str | None = None
     http_host: str = "0.0.0.0"
     http_port: int = Field(8080, ge=0, le=65535)
     http_workers: int = Field(1, ge=1, le=64)  # processes serving one port (`orders serve --workers N`)
