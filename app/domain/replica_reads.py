@@ -42,6 +42,10 @@ class ReplicaFirstReads:
         body = await self._from_replica(order_uid)
         return body if body is not None else await self._primary.get_json(order_uid)
 
+    async def get_many(self, order_uids: Sequence[str]) -> list[SerializedOrder]:
+        """From the primary: asked right after another instance's commit, which a replica may lack."""
+        return await self._primary.get_many(order_uids)
+
     async def recent_json(self, limit: int) -> AsyncIterator[tuple[str, bytes]]:
         """From the replica; from the primary if the replica fails before its first order."""
         source = self._primary if self._skipping() else self._replica

@@ -124,3 +124,8 @@ async def test_writes_counts_and_pings_are_the_primarys(reads, primary, replica)
     primary.down = True
     with pytest.raises(StorageUnavailable):
         await reads.ping()
+
+
+async def test_announced_orders_are_read_from_the_primary_which_the_replica_may_lag(reads, primary, replica) -> None:
+    assert [order.uid for order in await reads.get_many([FIRST.uid, SECOND.uid])] == [FIRST.uid, SECOND.uid]
+    assert replica.calls["get_many"] == 0
