@@ -5,6 +5,7 @@ import sys
 
 from app.entrypoints import dlq_command, logging_setup
 from app.entrypoints.event_loop import run_async
+from app.entrypoints.log_redaction import url_passwords
 from app.entrypoints.settings import Settings
 
 
@@ -44,7 +45,7 @@ def _parser() -> argparse.ArgumentParser:
 def main(argv: list[str] | None = None) -> int:
     args = _parser().parse_args(argv)
     settings = Settings()
-    logging_setup.configure(settings.log_level, settings.log_format)
+    logging_setup.configure(settings.log_level, settings.log_format, _secrets(settings))
     if args.command == "serve":
         return _serve(settings, args.workers)
     elif args.command == "dev":
@@ -63,6 +64,17 @@ def main(argv: list[str] | None = None) -> int:
 
         return run_async(produce_command(settings, args))
     return 0
+
+
+def _secrets(settings: Settings) -> list[str]:
+    """What no log line may show: the API tokens, the passwords in the servers' URLs."""
+    from app.entrypoints.web.api_access import read_tokens
+
+    try:
+        tokens = read_tokens(settings.api_tokens, settings.api_tokens_file)
+    except SystemExit:  # an unreadable API_TOKENS_FILE: `orders serve` says so as it starts
+        tokens = read_tokens(settings.api_tokens, None)
+    return tokens + url_passwords(settings.nats_url, settings.database_url)
 
 
 def _serve(settings: Settings, workers: int | None) -> int:

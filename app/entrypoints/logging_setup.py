@@ -6,10 +6,14 @@ context a record carries where it applies: ``order_uid``, ``stream_sequence``,
 id comes from :data:`batch_id`, set for the batch being ingested). Text lines
 show the same context after the message, as ``key=value``.
 
+No secret reaches a log line: every line goes through
+:class:`~app.entrypoints.log_redaction.RedactingFormatter`.
+
 Expected trouble is one WARNING line, not an ERROR with a traceback: aiohttp
 logs a client's malformed request (a too-long request line, a bad header) as an
-error with its traceback; :class:`ClientErrorsAsWarnings` makes it a warning
-naming the problem. When PostgreSQL drops a connection in the middle of a
+error with its traceback, quoting the line it could not parse (which may hold
+a token); :class:`ClientErrorsAsWarnings` makes it a warning naming the problem,
+without the quoted bytes. When PostgreSQL drops a connection in the middle of a
 COPY, asyncpg abandons the operation's future, which asyncio reports as "Future
 exception was never retrieved" with a traceback; :func:`expected_loop_errors`
 makes that one warning too (the repository has already handled the failure).
@@ -17,16 +21,21 @@ makes that one warning too (the repository has already handled the failure).
 
 import asyncio
 import logging
+import re
 import sys
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from contextvars import ContextVar
 from typing import Any
 
 import asyncpg
 from aiohttp.http_exceptions import HttpProcessingError
+from aiohttp.web import RequestPayloadError
 from pythonjsonlogger.orjson import OrjsonFormatter
 
+from app.entrypoints.log_redaction import RedactingFormatter, Redactor
+
+_QUOTED = re.compile(r"""\s*(?:bytearray\()?\bb['"]""")  # where aiohttp starts quoting what it could not parse
 CONTEXT_FIELDS = ("order_uid", "stream_sequence", "batch_id", "reason")
 TEXT_FORMAT = "%(asctime)s %(levelname)s %(name)s: %(message)s"
 batch_id: ContextVar[str | None] = ContextVar("batch_id", default=None)
@@ -44,17 +53,33 @@ class BatchContext(logging.Filter):
 
 
 class ClientErrorsAsWarnings(logging.Filter):
-    """On ``aiohttp.server``: a request aiohttp could not parse is the client's error, not ours."""
+    """On ``aiohttp.server``: a request aiohttp could not parse is the client's error, not ours.
+
+    One line naming the problem, at WARNING at most, without the bytes aiohttp quotes."""
 
     def filter(self, record: logging.LogRecord) -> bool:
-        error = record.exc_info[1] if record.exc_info else None
-        if isinstance(error, HttpProcessingError) and record.levelno > logging.WARNING:
-            problem = " ".join(str(error.message).split())
+        error = _client_error(record.exc_info[1] if record.exc_info else None)
+        if error is not None:
             said = record.getMessage()
-            record.msg, record.args = "%s: %s: %s", (said, type(error).__name__, problem[:200])
-            record.levelno, record.levelname = logging.WARNING, "WARNING"
+            record.msg, record.args = "%s: %s: %s", (said, type(error).__name__, client_error_problem(error))
+            if record.levelno > logging.WARNING:
+                record.levelno, record.levelname = logging.WARNING, "WARNING"
             record.exc_info = record.exc_text = None
         return True
+
+
+def _client_error(error: BaseException | None) -> HttpProcessingError | None:
+    """The parse error in ``error``: itself, or the cause of a body that could not be read (say, broken
+    gzip), which aiohttp raises again as it drains the rest of the body after the answer."""
+    if isinstance(error, RequestPayloadError):
+        error = error.__cause__
+    return error if isinstance(error, HttpProcessingError) else None
+
+
+def client_error_problem(error: HttpProcessingError) -> str:
+    """What aiohttp says is wrong with a request, without the part of the request it quotes."""
+    said = _QUOTED.split(str(error.message), maxsplit=1)[0]
+    return " ".join(said.split()).rstrip(":")[:200] or "malformed request"
 
 
 class TextFormatter(logging.Formatter):
@@ -104,12 +129,13 @@ class _StderrHandler(logging.StreamHandler):
     """The handler ``configure`` adds (and replaces when called again)."""
 
 
-def configure(level: str = "INFO", log_format: str = "text") -> None:
+def configure(level: str = "INFO", log_format: str = "text", secrets: Iterable[str] = ()) -> None:
     """One handler on stderr for the whole process, replacing the one configured before.
 
-    ``log_format``: ``text`` or ``json``."""
+    ``log_format``: ``text`` or ``json``; ``secrets``: values masked wherever they appear."""
     handler = _StderrHandler(sys.stderr)
-    handler.setFormatter(json_formatter() if log_format == "json" else TextFormatter(TEXT_FORMAT))
+    lines = json_formatter() if log_format == "json" else TextFormatter(TEXT_FORMAT)
+    handler.setFormatter(RedactingFormatter(lines, Redactor(secrets)))
     handler.addFilter(BatchContext())
     root = logging.getLogger()
     for old in [h for h in root.handlers if isinstance(h, _StderrHandler)]:

@@ -9,6 +9,7 @@ import pytest
 from aiohttp.http_exceptions import LineTooLong
 
 from app.entrypoints import logging_setup
+from app.entrypoints.log_redaction import RedactingFormatter
 
 
 def _record(level: int, message: str, exc: BaseException | None = None, **extra: object) -> logging.LogRecord:
@@ -71,7 +72,8 @@ def test_configure_replaces_its_own_handler_only() -> None:
         logging_setup.configure("INFO", "json")
         logging_setup.configure("DEBUG", "text")
         added = [h for h in root.handlers if h not in before]
-        assert len(added) == 1 and isinstance(added[0].formatter, logging_setup.TextFormatter)
+        [formatter] = [h.formatter for h in added]
+        assert isinstance(formatter, RedactingFormatter) and isinstance(formatter.inner, logging_setup.TextFormatter)
         assert all(h in root.handlers for h in before), "pytest's handlers stay"
     finally:
         for handler in [h for h in root.handlers if h not in before]:
