@@ -53,7 +53,7 @@ class BatchContext(logging.Filter):
 
 
 class ClientErrorsAsWarnings(logging.Filter):
-    """On ``aiohttp.server``: a request aiohttp could not parse is the client's error, not ours.
+    """A request aiohttp could not parse is the client's error, not ours.
 
     One line naming the problem, at WARNING at most, without the bytes aiohttp quotes."""
 
@@ -137,11 +137,10 @@ def configure(level: str = "INFO", log_format: str = "text", secrets: Iterable[s
     lines = json_formatter() if log_format == "json" else TextFormatter(TEXT_FORMAT)
     handler.setFormatter(RedactingFormatter(lines, Redactor(secrets)))
     handler.addFilter(BatchContext())
+    # On the handler, not on ``aiohttp.server``: under gunicorn, aiohttp logs through ``gunicorn.error``.
+    handler.addFilter(ClientErrorsAsWarnings())
     root = logging.getLogger()
     for old in [h for h in root.handlers if isinstance(h, _StderrHandler)]:
         root.removeHandler(old)
     root.addHandler(handler)
     root.setLevel(level.upper())
-    server_log = logging.getLogger("aiohttp.server")
-    if not any(isinstance(f, ClientErrorsAsWarnings) for f in server_log.filters):
-        server_log.addFilter(ClientErrorsAsWarnings())

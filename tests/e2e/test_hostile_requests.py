@@ -304,3 +304,37 @@ async def test_the_service_logged_no_unhandled_error_and_is_still_ready(service:
     assert "unhandled error" not in log and "Internal Server Error" not in log
     assert API_TOKEN not in log, "every request of the run sent it"
     assert "Traceback" not in log
+
+
+async def test_under_gunicorn_workers_the_same_requests_log_no_token_and_no_traceback(
+    postgres_server_url, template_database, nats_url, tmp_path: Path
+) -> None:
+    """``orders serve --workers 2``: aiohttp logs through gunicorn's logger there, not ``aiohttp.server``."""
+    database_url = await create_database(postgres_server_url, template=template_database)
+    settings = isolated_settings(nats_url, database_url, log_level="DEBUG")
+    workers = ServiceProcess(settings, tmp_path / "workers.log", args=["--workers", "2"])
+    workers.start()
+    try:
+        await workers.wait_ready()
+        for value in TOKENS_WITH_CONTROL_BYTES.values():
+            status, _, _ = await exchange(workers, _with_authorization(value))
+            assert status == 400
+        for name in ("gzip that is not gzip", "Content-Length and chunked", "HTTP/9.9", "Last-Event-ID not UTF-8"):
+            data, expected_status, expected_type = CASES[name]
+            status, headers, _ = await exchange(workers, data)
+            for _ in range(300):  # the worker that answers may still be starting
+                if status != 503:
+                    break
+                await asyncio.sleep(0.1)
+                status, headers, _ = await exchange(workers, data)
+            assert (status, headers.get("content-type", "").split(";")[0]) == (expected_status, expected_type)
+            if (status, expected_type) not in AIOHTTP_OWN:
+                assert (headers.get("server"), headers.get("x-content-type-options")) == ("order-service", "nosniff")
+        await asyncio.sleep(0.3)
+    finally:
+        workers.terminate()
+        await drop_database(postgres_server_url, database_url)
+    log = workers.log_path.read_text(errors="replace")
+    assert "Error handling request" in log, "the refusals are logged"
+    assert API_TOKEN not in log and TOKEN_BYTES[HALF:].decode() not in log
+    assert "Traceback" not in log and "ERROR" not in log, log[-3000:]
