@@ -16,6 +16,7 @@ import pytest
 from app.domain.order_factory import OrderFactory
 from app.embedded.nats_server_process import NatsServerProcess
 from tests.e2e.helpers import eventually, publish_orders, start_client
+from tests.e2e.service_process import ServiceProcess
 from tests.servers import isolated_settings
 
 ROUNDS, ORDERS_PER_ROUND = 6, 300
@@ -97,3 +98,22 @@ async def test_nats_away_for_a_few_seconds_is_one_warning(
 
 async def _not_ready(client) -> bool:
     return (await client.get("/readyz")).status == 503
+
+
+async def test_stopping_the_service_with_nats_gone_logs_no_traceback(database_url, tmp_path: Path) -> None:
+    """SIGTERM while NATS is away (the connection reconnecting, or given up): one clean stop."""
+    server = NatsServerProcess(tmp_path / "nats")
+    server.start()
+    service = ServiceProcess(isolated_settings(server.url, database_url), tmp_path / "service.log")
+    service.start()
+    try:
+        await service.wait_ready()
+        server.stop()
+        await asyncio.sleep(3)  # reconnect attempts under way
+    finally:
+        exit_code = service.terminate()
+        server.stop()
+    log = service.log_path.read_text()
+    assert exit_code == 0, log[-3000:]
+    assert "Traceback" not in log and " ERROR " not in log, log[-3000:]
+    assert "stopping" in log
