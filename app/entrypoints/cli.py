@@ -4,9 +4,11 @@ import argparse
 import sys
 
 from app.entrypoints import dlq_command, logging_setup
+from app.entrypoints.command_connections import Unreachable, migrate_database
 from app.entrypoints.event_loop import run_async
 from app.entrypoints.log_redaction import url_passwords
 from app.entrypoints.settings import Settings
+from app.entrypoints.terminal_text import printable
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -46,6 +48,16 @@ def main(argv: list[str] | None = None) -> int:
     args = _parser().parse_args(argv)
     settings = Settings()
     logging_setup.configure(settings.log_level, settings.log_format, _secrets(settings))
+    try:
+        return _run(args, settings)
+    except Unreachable as unreachable:  # expected trouble: one line, no traceback
+        print(f"orders {args.command}: {printable(str(unreachable))}", file=sys.stderr)
+        return 1
+    except KeyboardInterrupt:  # Ctrl-C
+        return 130
+
+
+def _run(args: argparse.Namespace, settings: Settings) -> int:
     if args.command == "serve":
         return _serve(settings, args.workers)
     elif args.command == "dev":
@@ -94,13 +106,10 @@ def _serve(settings: Settings, workers: int | None) -> int:
 
 
 def _migrate(settings: Settings, rollback: int | None) -> int:
-    from app.adapters.yoyo_migrator import YoyoMigrator
-
     if not settings.database_url:
         print("orders migrate needs DATABASE_URL", file=sys.stderr)
         return 2
-    migrator = YoyoMigrator(settings.database_url)
-    done = migrator.rollback(rollback) if rollback else migrator.apply()
+    done = migrate_database(settings, rollback)
     verb = "rolled back" if rollback else "applied"
     print(f"{verb}: {', '.join(done) if done else 'nothing to do'}")
     return 0
