@@ -34,6 +34,7 @@ from aiohttp.web import RequestPayloadError
 from pythonjsonlogger.orjson import OrjsonFormatter
 
 from app.entrypoints.log_redaction import RedactingFormatter, Redactor
+from app.entrypoints.terminal_text import printable
 
 _QUOTED = re.compile(r"""\s*(?:bytearray\()?\bb['"]""")  # where aiohttp starts quoting what it could not parse
 CONTEXT_FIELDS = ("order_uid", "stream_sequence", "batch_id", "reason")
@@ -83,11 +84,20 @@ def client_error_problem(error: HttpProcessingError) -> str:
 
 
 class TextFormatter(logging.Formatter):
-    """The classic line, then the record's context as ``key=value``."""
+    """The classic line, then the record's context as ``key=value``.
+
+    A record is one line (then its traceback, if any): control characters in the message and the
+    context (a client's path, a message's reason) are escaped, so none can forge a line or drive
+    the terminal that shows the log."""
+
+    def formatMessage(self, record: logging.LogRecord) -> str:
+        return printable(super().formatMessage(record))
 
     def format(self, record: logging.LogRecord) -> str:
         line = super().format(record)
-        context = [f"{name}={getattr(record, name)}" for name in CONTEXT_FIELDS if hasattr(record, name)]
+        context = [
+            f"{name}={printable(str(getattr(record, name)))}" for name in CONTEXT_FIELDS if hasattr(record, name)
+        ]
         return f"{line} [{' '.join(context)}]" if context else line
 
 

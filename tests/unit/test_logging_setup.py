@@ -79,3 +79,11 @@ def test_configure_replaces_its_own_handler_only() -> None:
         for handler in [h for h in root.handlers if h not in before]:
             root.removeHandler(handler)
         root.setLevel(logging.WARNING)
+
+
+def test_a_text_record_is_one_line_whatever_its_message_holds() -> None:
+    record = _record(logging.WARNING, "unhandled error on GET %s", reason="bad\n2026 ERROR forged")
+    record.args = ("/x\n2026-12-04 00:00:00 ERROR app: forged\x1b[2J",)
+    text = logging_setup.TextFormatter(logging_setup.TEXT_FORMAT).format(record)
+    assert "\n" not in text and "\x1b" not in text
+    assert text.endswith("GET /x\\n2026-12-04 00:00:00 ERROR app: forged\\x1b[2J [reason=bad\\n2026 ERROR forged]")
