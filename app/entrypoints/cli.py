@@ -3,6 +3,8 @@
 import argparse
 import sys
 
+from pydantic import ValidationError
+
 from app.entrypoints import dlq_command, logging_setup
 from app.entrypoints.command_connections import Unreachable, migrate_database
 from app.entrypoints.event_loop import run_async
@@ -46,7 +48,13 @@ def _parser() -> argparse.ArgumentParser:
 
 def main(argv: list[str] | None = None) -> int:
     args = _parser().parse_args(argv)
-    settings = Settings()
+    try:
+        settings = Settings()
+    except ValidationError as invalid:  # a setting to fix: one line each, not a traceback
+        for error in invalid.errors(include_input=False):
+            name = "_".join(str(part) for part in error["loc"]).upper()
+            print(f"orders {args.command}: {name}: {error['msg']}", file=sys.stderr)
+        return 2
     logging_setup.configure(settings.log_level, settings.log_format, _secrets(settings))
     try:
         return _run(args, settings)

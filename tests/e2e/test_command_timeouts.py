@@ -4,7 +4,8 @@ Two kinds of unreachable: nothing listens on the port (refused at once), and a
 listener that accepts the connection and never says a word (the kernel completes
 the handshake for a socket that listens but never accepts, as a hung server or a
 black-holing middlebox would). Before, ``orders dlq list`` waited over a minute,
-and ``orders migrate`` printed a 31-line traceback.
+and ``orders migrate`` printed a 31-line traceback. A setting that does not parse is
+expected trouble too: one line each, not pydantic's traceback.
 """
 
 import os
@@ -69,3 +70,13 @@ def test_an_unreachable_server_is_one_line_and_exit_1(name: str, listener: str, 
     if listener == "a silent listener" and server == "NATS":
         assert f"did not answer within {DEADLINE} s" in line
     assert SECRET not in line and "Traceback" not in line
+
+
+def test_settings_that_do_not_parse_are_one_line_each_and_exit_2() -> None:
+    code, lines = run({"HTTP_PORT": "abc", "LOG_FORMAT": "xml", "NATS_URL": "nats://127.0.0.1:1"}, "dlq", "list")
+
+    assert code == 2
+    assert lines == [
+        "orders dlq: HTTP_PORT: Input should be a valid integer, unable to parse string as an integer",
+        "orders dlq: LOG_FORMAT: String should match pattern '^(text|json)$'",
+    ]
