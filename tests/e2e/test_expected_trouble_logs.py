@@ -100,11 +100,14 @@ async def _not_ready(client) -> bool:
     return (await client.get("/readyz")).status == 503
 
 
-async def test_stopping_the_service_with_nats_gone_logs_no_traceback(database_url, tmp_path: Path) -> None:
-    """SIGTERM while NATS is away (the connection reconnecting, or given up): one clean stop."""
+@pytest.mark.parametrize("workers", [[], ["--workers", "2"]], ids=["one process", "two workers"])
+async def test_stopping_the_service_with_nats_gone_logs_no_traceback(
+    database_url, tmp_path: Path, workers: list[str]
+) -> None:
+    """SIGTERM while NATS is away (the connection reconnecting): one clean stop."""
     server = NatsServerProcess(tmp_path / "nats")
     server.start()
-    service = ServiceProcess(isolated_settings(server.url, database_url), tmp_path / "service.log")
+    service = ServiceProcess(isolated_settings(server.url, database_url), tmp_path / "service.log", workers)
     service.start()
     try:
         await service.wait_ready()
@@ -116,4 +119,4 @@ async def test_stopping_the_service_with_nats_gone_logs_no_traceback(database_ur
     log = service.log_path.read_text()
     assert exit_code == 0, log[-3000:]
     assert "Traceback" not in log and " ERROR " not in log, log[-3000:]
-    assert "stopping" in log
+    assert "stopping" in log or "Shutting down" in log
