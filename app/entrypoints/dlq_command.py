@@ -19,7 +19,7 @@ import orjson
 from app.domain.dead_letter_tools import DeadLetterTools, Selection, Settled
 from app.domain.rejections import REASON_KINDS
 from app.entrypoints.settings import Settings
-from app.entrypoints.terminal_text import printable
+from app.entrypoints.terminal_text import printable, printable_json
 from app.ports.dead_letter_archive import ArchiveUnavailable, DeadLetter
 
 _SPAN = re.compile(r"(\d+)([smhd])")
@@ -139,7 +139,7 @@ def _json_line(letter: DeadLetter) -> str:
         "order_uid": letter.order_uid,
         "deliveries": letter.deliveries,
     }
-    return orjson.dumps(fields).decode()
+    return printable_json(orjson.dumps(fields).decode())
 
 
 def _show(letter: DeadLetter, out: TextIO) -> None:

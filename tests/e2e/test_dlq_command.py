@@ -132,6 +132,9 @@ async def test_list_and_show_print_control_bytes_as_escapes(client, nc, settings
     assert status == 0, listing
     assert not any(c in listing for c in RAW_CONTROLS), repr(listing)
     assert "u\\x1b]0;t\\x07" in listing and "bad \\x1b[1A\\x07" in listing
+    status, as_json = dlq(settings, "list", "--json")
+    assert status == 0 and not any(c in as_json for c in RAW_CONTROLS), repr(as_json)
+    assert {orjson.loads(line).get("order_uid") for line in as_json.splitlines()} >= {"u\x1b]0;t\x07"}
     sequences = [line.split()[0] for line in listing.splitlines()[:2]]
     shown = ""
     for sequence in sequences:
