@@ -13,6 +13,7 @@ bytes. (The schemathesis run is test_api_schema.py.)
 
 import asyncio
 import gzip
+import json
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -309,9 +310,10 @@ async def test_the_service_logged_no_unhandled_error_and_is_still_ready(service:
 async def test_under_gunicorn_workers_the_same_requests_log_no_token_and_no_traceback(
     postgres_server_url, template_database, nats_url, tmp_path: Path
 ) -> None:
-    """``orders serve --workers 2``: aiohttp logs through gunicorn's logger there, not ``aiohttp.server``."""
+    """``orders serve --workers 2``: aiohttp logs through gunicorn's logger there, not ``aiohttp.server``.
+    The log is JSON lines here (the module's service logs text)."""
     database_url = await create_database(postgres_server_url, template=template_database)
-    settings = isolated_settings(nats_url, database_url, log_level="DEBUG")
+    settings = isolated_settings(nats_url, database_url, log_level="DEBUG", log_format="json")
     workers = ServiceProcess(settings, tmp_path / "workers.log", args=["--workers", "2"])
     workers.start()
     try:
@@ -338,3 +340,6 @@ async def test_under_gunicorn_workers_the_same_requests_log_no_token_and_no_trac
     assert "Error handling request" in log, "the refusals are logged"
     assert API_TOKEN not in log and TOKEN_BYTES[HALF:].decode() not in log
     assert "Traceback" not in log and "ERROR" not in log, log[-3000:]
+    records = [json.loads(line) for line in log.splitlines()]
+    refusals = [r for r in records if r["message"].startswith("Error handling request")]
+    assert len(refusals) >= len(TOKENS_WITH_CONTROL_BYTES) and {r["level"] for r in refusals} == {"WARNING"}
