@@ -7,6 +7,7 @@ record logged meanwhile; nothing is lost either.
 
 import asyncio
 import logging
+import socket
 from pathlib import Path
 
 import asyncpg
@@ -120,3 +121,18 @@ async def test_stopping_the_service_with_nats_gone_logs_no_traceback(
     assert exit_code == 0, log[-3000:]
     assert "Traceback" not in log and " ERROR " not in log, log[-3000:]
     assert "stopping" in log or "Shutting down" in log
+
+
+async def test_a_port_in_use_is_one_line_and_exit_1(settings, tmp_path: Path) -> None:
+    """Before: a traceback, and the process stayed up (its background start kept it) until killed."""
+    service = ServiceProcess(settings, tmp_path / "service.log")
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", service.port))
+        taken.listen()
+        service.start()
+        assert service.process is not None
+        exit_code = service.process.wait(30)
+    log = service.log_path.read_text()
+    assert exit_code == 1, log
+    assert f"orders serve: cannot listen on 127.0.0.1:{service.port}: " in log and "address already in use" in log
+    assert "Traceback" not in log and " ERROR " not in log, log
