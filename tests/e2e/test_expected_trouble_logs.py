@@ -123,9 +123,11 @@ async def test_stopping_the_service_with_nats_gone_logs_no_traceback(
     assert "stopping" in log or "Shutting down" in log
 
 
-async def test_a_port_in_use_is_one_line_and_exit_1(settings, tmp_path: Path) -> None:
-    """Before: a traceback, and the process stayed up (its background start kept it) until killed."""
-    service = ServiceProcess(settings, tmp_path / "service.log")
+@pytest.mark.parametrize("workers", [[], ["--workers", "2"]], ids=["one process", "two workers"])
+async def test_a_port_in_use_is_one_line_and_exit_1(settings, tmp_path: Path, workers: list[str]) -> None:
+    """Before: a traceback, and the process stayed up (its background start kept it) until killed; with
+    workers, gunicorn replaced each worker that failed to bind, for ever."""
+    service = ServiceProcess(settings, tmp_path / "service.log", workers)
     with socket.socket() as taken:
         taken.bind(("127.0.0.1", service.port))
         taken.listen()
@@ -134,5 +136,7 @@ async def test_a_port_in_use_is_one_line_and_exit_1(settings, tmp_path: Path) ->
         exit_code = service.process.wait(30)
     log = service.log_path.read_text()
     assert exit_code == 1, log
-    assert f"orders serve: cannot listen on 127.0.0.1:{service.port}: " in log and "address already in use" in log
+    assert (
+        f"orders serve: cannot listen on 127.0.0.1:{service.port}: " in log and "address already in use" in log.lower()
+    )
     assert "Traceback" not in log and " ERROR " not in log, log
