@@ -20,23 +20,29 @@ from app.adapters.pg_hosts import READ_WRITE, hosts_as_parameters, with_session_
 MIGRATIONS = "package:app:migrations"  # yoyo reads them through importlib.resources
 
 
-def _yoyo_url(database_url: str) -> str:
+def _yoyo_url(database_url: str, connect_timeout: float | None) -> str:
+    """The URL yoyo wants: every host as libpq parameters, the writable one chosen; ``connect_timeout``
+    (whole seconds, libpq's parameter) unless it has one."""
     scheme, _, rest = hosts_as_parameters(with_session_attrs(database_url, READ_WRITE)).partition("://")
     if scheme in ("postgres", "postgresql"):
         scheme = "postgresql+psycopg"
+    if connect_timeout is not None and "connect_timeout=" not in rest:
+        rest += ("&" if "?" in rest else "?") + f"connect_timeout={max(2, round(connect_timeout))}"
     return f"{scheme}://{rest}"
 
 
 class YoyoMigrator:
     """Applies or rolls back the SQL migrations in ``migrations/``, under yoyo's lock."""
 
-    def __init__(self, database_url: str, source: str = MIGRATIONS) -> None:
+    def __init__(self, database_url: str, source: str = MIGRATIONS, connect_timeout: float | None = None) -> None:
+        """``connect_timeout``: how long to wait for PostgreSQL to answer (None: as long as it takes)."""
         self._database_url = database_url
         self._source = source
+        self._connect_timeout = connect_timeout
 
     @contextmanager
     def _backend(self) -> Iterator[DatabaseBackend]:
-        backend = get_backend(_yoyo_url(self._database_url))
+        backend = get_backend(_yoyo_url(self._database_url, self._connect_timeout))
         try:
             with backend.lock():
                 yield backend

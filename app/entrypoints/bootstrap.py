@@ -29,11 +29,27 @@ def container_for(settings: Settings) -> Container:
 
 async def create_app(container: Container | None = None) -> web.Application:
     """Async, so that the connections are made inside the event loop that will use them."""
+    worker = container is None  # a gunicorn worker's factory call: the process serves this app alone
     if container is None:
         container = container_for(Settings())
     app = create_web_app(container.web_parts())
     app.cleanup_ctx.append(service_lifecycle(container))
+    if worker:
+        app.on_cleanup.append(cancel_left_behind)  # after the lifecycle's end, which comes first
     return app
+
+
+async def cancel_left_behind(app: web.Application) -> None:
+    """Cancel the tasks still pending once the service has stopped, as ``asyncio.run`` does before it
+    closes its loop (``orders serve`` with one process). gunicorn's worker closes its loop without
+    doing so, and nats-py, closed while reconnecting, leaves its subscriptions' tasks behind: each
+    would be an "Event loop is closed" traceback as the worker exits."""
+    current = asyncio.current_task()
+    left = [task for task in asyncio.all_tasks() if task is not current and not task.done()]
+    for task in left:
+        task.cancel()
+    if left:
+        await asyncio.wait(left, timeout=5)  # one that will not stop does not hold the exit up
 
 
 def service_lifecycle(container: Container) -> CleanupContext:

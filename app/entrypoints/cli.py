@@ -3,9 +3,14 @@
 import argparse
 import sys
 
+from pydantic import ValidationError
+
 from app.entrypoints import dlq_command, logging_setup
+from app.entrypoints.command_connections import Unreachable, migrate_database
 from app.entrypoints.event_loop import run_async
+from app.entrypoints.log_redaction import url_passwords
 from app.entrypoints.settings import Settings
+from app.entrypoints.terminal_text import printable
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -43,8 +48,24 @@ def _parser() -> argparse.ArgumentParser:
 
 def main(argv: list[str] | None = None) -> int:
     args = _parser().parse_args(argv)
-    settings = Settings()
-    logging_setup.configure(settings.log_level, settings.log_format)
+    try:
+        settings = Settings()
+    except ValidationError as invalid:  # a setting to fix: one line each, not a traceback
+        for error in invalid.errors(include_input=False):
+            name = "_".join(str(part) for part in error["loc"]).upper()
+            print(f"orders {args.command}: {name}: {error['msg']}", file=sys.stderr)
+        return 2
+    logging_setup.configure(settings.log_level, settings.log_format, _secrets(settings))
+    try:
+        return _run(args, settings)
+    except Unreachable as unreachable:  # expected trouble: one line, no traceback
+        print(f"orders {args.command}: {printable(str(unreachable))}", file=sys.stderr)
+        return 1
+    except KeyboardInterrupt:  # Ctrl-C
+        return 130
+
+
+def _run(args: argparse.Namespace, settings: Settings) -> int:
     if args.command == "serve":
         return _serve(settings, args.workers)
     elif args.command == "dev":
@@ -65,6 +86,17 @@ def main(argv: list[str] | None = None) -> int:
     return 0
 
 
+def _secrets(settings: Settings) -> list[str]:
+    """What no log line may show: the API tokens, the passwords in the servers' URLs."""
+    from app.entrypoints.web.api_access import read_tokens
+
+    try:
+        tokens = read_tokens(settings.api_tokens, settings.api_tokens_file)
+    except SystemExit:  # an unreadable API_TOKENS_FILE: `orders serve` says so as it starts
+        tokens = read_tokens(settings.api_tokens, None)
+    return tokens + url_passwords(settings.nats_url, settings.database_url)
+
+
 def _serve(settings: Settings, workers: int | None) -> int:
     workers = settings.http_workers if workers is None else workers
     if workers < 1:
@@ -82,13 +114,10 @@ def _serve(settings: Settings, workers: int | None) -> int:
 
 
 def _migrate(settings: Settings, rollback: int | None) -> int:
-    from app.adapters.yoyo_migrator import YoyoMigrator
-
     if not settings.database_url:
         print("orders migrate needs DATABASE_URL", file=sys.stderr)
         return 2
-    migrator = YoyoMigrator(settings.database_url)
-    done = migrator.rollback(rollback) if rollback else migrator.apply()
+    done = migrate_database(settings, rollback)
     verb = "rolled back" if rollback else "applied"
     print(f"{verb}: {', '.join(done) if done else 'nothing to do'}")
     return 0

@@ -69,6 +69,7 @@ async def connected_nats(nc: NATS, options: dict[str, Any]) -> AsyncIterator[NAT
     try:
         yield nc
     finally:
-        # Closing while every server is away: nats-py's close still flushes into the lost socket.
-        with contextlib.suppress(ConnectionError):
+        # Closing while every server is away: nats-py's close still flushes into the lost socket,
+        # after it has stopped its tasks (uvloop says so with a RuntimeError: the handle is closed).
+        with contextlib.suppress(ConnectionError, RuntimeError):
             await nc.drain() if nc.is_connected else await nc.close()

@@ -19,6 +19,7 @@ import orjson
 from app.domain.dead_letter_tools import DeadLetterTools, Selection, Settled
 from app.domain.rejections import REASON_KINDS
 from app.entrypoints.settings import Settings
+from app.entrypoints.terminal_text import printable, printable_json
 from app.ports.dead_letter_archive import ArchiveUnavailable, DeadLetter
 
 _SPAN = re.compile(r"(\d+)([smhd])")
@@ -63,22 +64,23 @@ async def dlq_command(settings: Settings, args: argparse.Namespace, out: TextIO 
     if not settings.nats_url:
         print("orders dlq needs NATS_URL", file=sys.stderr)
         return 2
-    import nats  # here, so that `orders --help` and the other commands do not load it
-
+    # here, so that `orders --help` and the other commands do not load NATS
     from app.adapters.jetstream_dead_letter_archive import JetStreamDeadLetterArchive
-    from app.entrypoints.nats_options import nats_options
+    from app.entrypoints.command_connections import connect_nats
 
     selection = _selection(args)
     if selection is None:
         what = "name dead letters (SEQ…, --reason, --since, --until) or --all"
         print(f"orders dlq {args.dlq_action}: {what}", file=sys.stderr)
         return 2
-    nc = await nats.connect(**nats_options(settings, "orders-dlq"), connect_timeout=5)
+    nc = await connect_nats(settings, "orders-dlq")
     try:
         archive = JetStreamDeadLetterArchive(nc.jetstream(), settings.dlq_stream, settings.orders_subject)
         return await _run(DeadLetterTools(archive), args, selection, out)
     except ArchiveUnavailable as error:
-        print(f"the dead-letter stream {settings.dlq_stream!r} cannot be read: {error}", file=sys.stderr)
+        print(
+            f"the dead-letter stream {settings.dlq_stream!r} cannot be read: {printable(str(error))}", file=sys.stderr
+        )
         return 1
     finally:
         await nc.drain()
@@ -124,7 +126,8 @@ async def _run(tools: DeadLetterTools, args: argparse.Namespace, selection: Sele
 
 def _line(letter: DeadLetter) -> str:
     when = letter.time.strftime("%Y-%m-%d %H:%M:%S")
-    return f"{letter.sequence:>8}  {when}  {letter.kind or '?':<10}  {letter.order_uid or '-':<24}  {letter.reason}"
+    kind, uid, reason = (printable(text) for text in (letter.kind or "?", letter.order_uid or "-", letter.reason))
+    return f"{letter.sequence:>8}  {when}  {kind:<10}  {uid:<24}  {reason}"
 
 
 def _json_line(letter: DeadLetter) -> str:
@@ -136,16 +139,16 @@ def _json_line(letter: DeadLetter) -> str:
         "order_uid": letter.order_uid,
         "deliveries": letter.deliveries,
     }
-    return orjson.dumps(fields).decode()
+    return printable_json(orjson.dumps(fields).decode())
 
 
 def _show(letter: DeadLetter, out: TextIO) -> None:
     print(f"sequence: {letter.sequence}", file=out)
     print(f"time: {letter.time.isoformat().replace('+00:00', 'Z')}", file=out)
     for name, value in letter.headers.items():
-        print(f"{name}: {value}", file=out)
+        print(f"{printable(name)}: {printable(value)}", file=out)
     print(file=out)
-    print((letter.data or b"").decode("utf-8", "backslashreplace"), file=out)
+    print(printable((letter.data or b"").decode("utf-8", "backslashreplace"), lines=True), file=out)
 
 
 def _report(verb: str, settled: Settled, out: TextIO) -> int:
@@ -155,7 +158,7 @@ def _report(verb: str, settled: Settled, out: TextIO) -> int:
     for sequence in settled.missing:
         print(f"no dead letter at sequence {sequence}", file=out)
     for sequence, why in settled.failed.items():
-        print(f"left {sequence}: {why}", file=out)
+        print(f"left {sequence}: {printable(why)}", file=out)
     print(f"{verb} {len(settled.done)}, missing {len(settled.missing)}, left {len(settled.failed)}", file=out)
     return 1 if settled.failed or settled.missing else 0
 

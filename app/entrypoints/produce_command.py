@@ -3,10 +3,8 @@
 import argparse
 import sys
 
-import nats
-
 from app.adapters.jetstream_order_publisher import JetStreamOrderPublisher
-from app.entrypoints.nats_options import nats_options
+from app.entrypoints.command_connections import connect_nats
 from app.entrypoints.producer import produce
 from app.entrypoints.producer_messages import file_messages, generated_messages
 from app.entrypoints.settings import Settings
@@ -20,7 +18,7 @@ async def produce_command(settings: Settings, args: argparse.Namespace) -> int:
         messages = file_messages(args.files)
     else:
         messages = generated_messages(args.count, args.invalid_ratio, args.duplicate_ratio, args.seed)
-    nc = await nats.connect(**nats_options(settings, "orders-producer"))
+    nc = await connect_nats(settings, "orders-producer")
     try:
         publisher = JetStreamOrderPublisher(nc.jetstream(), subject=settings.orders_subject)
         report = await produce(

@@ -28,7 +28,12 @@ async def run_service(settings: Settings, on_ready: OnReady | None = None) -> No
     runner = web.AppRunner(await create_app(container), handle_signals=False, **SERVER_OPTIONS)
     await runner.setup()
     site = web.TCPSite(runner, settings.http_host, settings.http_port, backlog=2048)
-    await site.start()
+    try:
+        await site.start()
+    except OSError as error:  # the port in use, or not ours to take: one line, not a traceback
+        await runner.cleanup()
+        where = f"{settings.http_host}:{settings.http_port}"
+        raise SystemExit(f"orders serve: cannot listen on {where}: {error.strerror or error}") from None
     log.info("listening on http://%s:%d", settings.http_host, settings.http_port)
     stopping = asyncio.Event()
     loop = asyncio.get_running_loop()

@@ -51,6 +51,8 @@ class Settings(BaseSettings):
     ingest_ack_wait_seconds: float = Field(30.0, ge=1, le=3600)
     db_pool_size: int = Field(10, ge=1)
     db_command_timeout: float = Field(10.0, gt=0)
+    # How long a command (orders dlq, produce, migrate) waits for NATS or PostgreSQL to answer.
+    command_connect_timeout: float = Field(10.0, ge=1, le=600)
     log_level: str = "INFO"
     log_format: str = Field("text", pattern="^(text|json)$")  # json: one object per line
 

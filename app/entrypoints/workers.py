@@ -11,6 +11,7 @@ configured by ``cli.py`` like everything else.
 """
 
 import logging
+import socket
 from typing import Any
 
 from gunicorn import glogging
@@ -85,4 +86,14 @@ class ServiceWorkers(BaseApplication):
 def serve_with_workers(settings: Settings, workers: int) -> None:
     """Serve until SIGTERM (graceful) or SIGINT; returns only through gunicorn's exit."""
     bootstrap.container_for(settings)  # fails now, not in every worker, without NATS_URL or DATABASE_URL
+    _check_port(settings.http_host, settings.http_port)
     ServiceWorkers(gunicorn_options(settings, workers)).run()
+
+
+def _check_port(host: str, port: int) -> None:
+    """One line and exit 1 when the address cannot be bound: each worker binds it (``reuse_port``),
+    and gunicorn would replace the workers that fail, one error after another, for ever."""
+    try:
+        socket.create_server((host, port), reuse_port=True).close()
+    except OSError as error:
+        raise SystemExit(f"orders serve: cannot listen on {host}:{port}: {error.strerror or error}") from None

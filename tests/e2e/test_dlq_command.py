@@ -115,3 +115,33 @@ async def test_dead_letters_are_listed_shown_replayed_once_fixed_and_purged(clie
     assert dlq(settings, "purge", "--all", "--yes")[0] == 0
     await asyncio.sleep(0)
     assert dlq(settings, "list")[1].strip() == "0 dead letters"
+
+
+RAW_CONTROLS = ("\x1b", "\x07", "\x9b", "\r", "\u202e")
+
+
+async def test_list_and_show_print_control_bytes_as_escapes(client, nc, settings) -> None:
+    """A producer's message (and a forged dead letter) holding ESC, BEL and friends cannot drive the terminal."""
+    body = b'{"x": "\x1b[2J\x1b]0;owned\x07"}\nsecond line\r\x9b'
+    await nc.jetstream().publish(settings.orders_subject, body, headers={"X-Note": "\x1b[31mred\x07"})
+    forged = {"Orders-Error-Kind": "invalid", "Orders-Error": "bad \x1b[1A\x07", "Orders-Order-Uid": "u\x1b]0;t\x07"}
+    await nc.jetstream().publish(settings.dlq_subject, b"\xe2\x80\xae\x07", headers=forged)
+    await dead_letters(nc, settings, expected=2)
+
+    status, listing = dlq(settings, "list")
+    assert status == 0, listing
+    assert not any(c in listing for c in RAW_CONTROLS), repr(listing)
+    assert "u\\x1b]0;t\\x07" in listing and "bad \\x1b[1A\\x07" in listing
+    status, as_json = dlq(settings, "list", "--json")
+    assert status == 0 and not any(c in as_json for c in RAW_CONTROLS), repr(as_json)
+    assert {orjson.loads(line).get("order_uid") for line in as_json.splitlines()} >= {"u\x1b]0;t\x07"}
+    sequences = [line.split()[0] for line in listing.splitlines()[:2]]
+    shown = ""
+    for sequence in sequences:
+        status, text = dlq(settings, "show", sequence)
+        assert status == 0, text
+        shown += text
+    assert not any(c in shown for c in RAW_CONTROLS), repr(shown)
+    assert "X-Note: \\x1b[31mred\\x07" in shown and "Orders-Order-Uid: u\\x1b]0;t\\x07" in shown
+    assert '{"x": "\\x1b[2J\\x1b]0;owned\\x07"}\nsecond line\\r\\x9b\n' in shown, "its lines kept"
+    assert "\\u202e\\x07\n" in shown

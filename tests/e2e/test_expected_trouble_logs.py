@@ -7,6 +7,7 @@ record logged meanwhile; nothing is lost either.
 
 import asyncio
 import logging
+import socket
 from pathlib import Path
 
 import asyncpg
@@ -16,6 +17,7 @@ import pytest
 from app.domain.order_factory import OrderFactory
 from app.embedded.nats_server_process import NatsServerProcess
 from tests.e2e.helpers import eventually, publish_orders, start_client
+from tests.e2e.service_process import ServiceProcess
 from tests.servers import isolated_settings
 
 ROUNDS, ORDERS_PER_ROUND = 6, 300
@@ -97,3 +99,44 @@ async def test_nats_away_for_a_few_seconds_is_one_warning(
 
 async def _not_ready(client) -> bool:
     return (await client.get("/readyz")).status == 503
+
+
+@pytest.mark.parametrize("workers", [[], ["--workers", "2"]], ids=["one process", "two workers"])
+async def test_stopping_the_service_with_nats_gone_logs_no_traceback(
+    database_url, tmp_path: Path, workers: list[str]
+) -> None:
+    """SIGTERM while NATS is away (the connection reconnecting): one clean stop."""
+    server = NatsServerProcess(tmp_path / "nats")
+    server.start()
+    service = ServiceProcess(isolated_settings(server.url, database_url), tmp_path / "service.log", workers)
+    service.start()
+    try:
+        await service.wait_ready()
+        server.stop()
+        await asyncio.sleep(3)  # reconnect attempts under way
+    finally:
+        exit_code = service.terminate()
+        server.stop()
+    log = service.log_path.read_text()
+    assert exit_code == 0, log[-3000:]
+    assert "Traceback" not in log and " ERROR " not in log, log[-3000:]
+    assert "stopping" in log or "Shutting down" in log
+
+
+@pytest.mark.parametrize("workers", [[], ["--workers", "2"]], ids=["one process", "two workers"])
+async def test_a_port_in_use_is_one_line_and_exit_1(settings, tmp_path: Path, workers: list[str]) -> None:
+    """Before: a traceback, and the process stayed up (its background start kept it) until killed; with
+    workers, gunicorn replaced each worker that failed to bind, for ever."""
+    service = ServiceProcess(settings, tmp_path / "service.log", workers)
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", service.port))
+        taken.listen()
+        service.start()
+        assert service.process is not None
+        exit_code = service.process.wait(30)
+    log = service.log_path.read_text()
+    assert exit_code == 1, log
+    assert (
+        f"orders serve: cannot listen on 127.0.0.1:{service.port}: " in log and "address already in use" in log.lower()
+    )
+    assert "Traceback" not in log and " ERROR " not in log, log

@@ -3,13 +3,17 @@
 Raw bytes over a socket, so that nothing a client library would refuse to send
 is left out: over-long lines, broken headers and framing, bytes that are not
 UTF-8 in paths and queries, broken compression, deep and huge JSON. What reaches
-a route is answered with a problem (or a page); what cannot even be parsed as
-HTTP is answered 4xx by aiohttp's own parser, as ``text/plain``. The log of the
-run must hold no unhandled error. (The schemathesis run is test_api_schema.py.)
+a route is answered with a problem (or a page), with ``nosniff`` and a ``Server``
+header that names no version; what cannot even be parsed as HTTP is answered 4xx
+by aiohttp's own parser, as ``text/plain`` (no public API changes that answer:
+README, "Malformed HTTP"). The log of the run, at DEBUG, must hold no unhandled
+error and no token, even from requests whose ``Authorization`` holds control
+bytes. (The schemathesis run is test_api_schema.py.)
 """
 
 import asyncio
 import gzip
+import json
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -17,10 +21,12 @@ import pytest
 
 from tests.e2e.service_process import ServiceProcess
 from tests.sample_order import SAMPLE_PATH
-from tests.servers import AUTHORIZED, create_database, drop_database, isolated_settings
+from tests.servers import API_TOKEN, AUTHORIZED, create_database, drop_database, isolated_settings
 
 SAMPLE = SAMPLE_PATH.read_bytes()
 PROBLEM, HTML, PLAIN, JSON = "application/problem+json", "text/html", "text/plain", "application/json"
+# Answered by aiohttp before any route: what its parser refuses, a target that is not a path, an unknown Expect.
+AIOHTTP_OWN = {(400, PLAIN), (404, PLAIN), (417, PLAIN)}
 
 
 def request(method: bytes, target: bytes, headers: tuple[tuple[bytes, bytes], ...] = (), body: bytes = b"") -> bytes:
@@ -196,7 +202,7 @@ CASES: dict[str, tuple[bytes, int, str]] = {
 def service(postgres_server_url, template_database, nats_url, tmp_path_factory) -> Iterator[ServiceProcess]:
     database_url = asyncio.run(create_database(postgres_server_url, template=template_database))
     log = tmp_path_factory.mktemp("hostile") / "service.log"
-    process = ServiceProcess(isolated_settings(nats_url, database_url), Path(log))
+    process = ServiceProcess(isolated_settings(nats_url, database_url, log_level="DEBUG"), Path(log))
     process.start()
     try:
         asyncio.run(process.wait_ready())
@@ -208,6 +214,12 @@ def service(postgres_server_url, template_database, nats_url, tmp_path_factory) 
 
 async def send(service: ServiceProcess, data: bytes) -> tuple[int, str, bytes]:
     """The status, media type and the start of the body of the answer to ``data``."""
+    status, headers, body = await exchange(service, data)
+    return status, headers.get("content-type", "").split(";")[0], body
+
+
+async def exchange(service: ServiceProcess, data: bytes) -> tuple[int, dict[str, str], bytes]:
+    """The status, headers (names in lower case) and the start of the body of the answer to ``data``."""
     reader, writer = await asyncio.open_connection("127.0.0.1", service.port)
     try:
         writer.write(data)
@@ -223,21 +235,111 @@ async def send(service: ServiceProcess, data: bytes) -> tuple[int, str, bytes]:
     head, _, body = answer.partition(b"\r\n\r\n")
     status_line, *header_lines = head.decode("latin-1").split("\r\n")
     headers = {name.lower(): value for name, _, value in (line.partition(": ") for line in header_lines)}
-    return int(status_line.split()[1]), headers.get("content-type", "").split(";")[0], body
+    return int(status_line.split()[1]), headers, body
 
 
 @pytest.mark.parametrize("name", list(CASES))
 async def test_a_hostile_request_gets_its_exact_4xx_or_success(service: ServiceProcess, name: str) -> None:
     data, expected_status, expected_type = CASES[name]
 
-    status, media_type, body = await send(service, data)
+    status, headers, body = await exchange(service, data)
 
+    media_type = headers.get("content-type", "").split(";")[0]
     assert (status, media_type) == (expected_status, expected_type), body[:300]
     if media_type == PROBLEM:
         assert f'"status":{status}'.encode() in body
+    if (status, media_type) not in AIOHTTP_OWN:
+        assert headers.get("x-content-type-options") == "nosniff"
+        assert headers.get("server") == "order-service"
+
+
+HALF = len(API_TOKEN) // 2
+TOKEN_BYTES = API_TOKEN.encode()
+# Requests that carry the API token next to a control byte, which aiohttp refuses and used to quote in the log.
+TOKENS_WITH_CONTROL_BYTES = {
+    "a control byte after the token": b"Bearer " + TOKEN_BYTES + b"\x01",
+    "a control byte before the token": b"Bearer \x1b" + TOKEN_BYTES,
+    "a bell in the middle of the token": b"Bearer " + TOKEN_BYTES[:HALF] + b"\x07" + TOKEN_BYTES[HALF:],
+    "a NUL after the scheme": b"Bearer\x00" + TOKEN_BYTES,
+    "the token in a header too long to read": b"Bearer " + TOKEN_BYTES + b"A" * 10_000,
+}
+
+
+def _with_authorization(value: bytes) -> bytes:
+    return b"GET /api/orders HTTP/1.1\r\nHost: x\r\nConnection: close\r\nAuthorization: " + value + b"\r\n\r\n"
+
+
+@pytest.mark.parametrize("name", list(TOKENS_WITH_CONTROL_BYTES))
+async def test_a_token_next_to_a_control_byte_is_refused_and_never_logged(service: ServiceProcess, name: str) -> None:
+    log_before = service.log_path.stat().st_size
+
+    status, _, _ = await exchange(service, _with_authorization(TOKENS_WITH_CONTROL_BYTES[name]))
+
+    assert status == 400
+    await asyncio.sleep(0.2)  # the child's log line
+    with open(service.log_path, "rb") as log:
+        log.seek(log_before)
+        logged = log.read()
+    assert b"aiohttp.server" in logged, "the refusal is logged, as one line"
+    for part in (TOKEN_BYTES, TOKEN_BYTES[:HALF], TOKEN_BYTES[HALF:]):
+        assert part not in logged, logged[-500:]
+
+
+async def test_other_places_a_token_may_hide_are_never_logged(service: ServiceProcess) -> None:
+    """A token in a cookie or in the request line, next to a control byte; a pipelined second request."""
+    for data in (
+        b"GET / HTTP/1.1\r\nHost: x\r\nCookie: session=" + TOKEN_BYTES + b"\x01\r\n\r\n",
+        b"GET /?token=" + TOKEN_BYTES + b"\x7f HTTP/1.1\r\nHost: x\r\n\r\n",
+        get(b"/healthz").replace(b"Connection: close", b"Connection: keep-alive")
+        + _with_authorization(b"Bearer " + TOKEN_BYTES + b"\x02"),
+    ):
+        status, _, _ = await exchange(service, data)
+        assert status in (200, 400)
+    await asyncio.sleep(0.2)
+    assert API_TOKEN not in service.log_path.read_text(errors="replace")
 
 
 async def test_the_service_logged_no_unhandled_error_and_is_still_ready(service: ServiceProcess) -> None:
     await service.wait_ready(timeout=5)
-    log = service.log_path.read_text()
+    log = service.log_path.read_text(errors="replace")
     assert "unhandled error" not in log and "Internal Server Error" not in log
+    assert API_TOKEN not in log, "every request of the run sent it"
+    assert "Traceback" not in log
+
+
+async def test_under_gunicorn_workers_the_same_requests_log_no_token_and_no_traceback(
+    postgres_server_url, template_database, nats_url, tmp_path: Path
+) -> None:
+    """``orders serve --workers 2``: aiohttp logs through gunicorn's logger there, not ``aiohttp.server``.
+    The log is JSON lines here (the module's service logs text)."""
+    database_url = await create_database(postgres_server_url, template=template_database)
+    settings = isolated_settings(nats_url, database_url, log_level="DEBUG", log_format="json")
+    workers = ServiceProcess(settings, tmp_path / "workers.log", args=["--workers", "2"])
+    workers.start()
+    try:
+        await workers.wait_ready()
+        for value in TOKENS_WITH_CONTROL_BYTES.values():
+            status, _, _ = await exchange(workers, _with_authorization(value))
+            assert status == 400
+        for name in ("gzip that is not gzip", "Content-Length and chunked", "HTTP/9.9", "Last-Event-ID not UTF-8"):
+            data, expected_status, expected_type = CASES[name]
+            status, headers, _ = await exchange(workers, data)
+            for _ in range(300):  # the worker that answers may still be starting
+                if status != 503:
+                    break
+                await asyncio.sleep(0.1)
+                status, headers, _ = await exchange(workers, data)
+            assert (status, headers.get("content-type", "").split(";")[0]) == (expected_status, expected_type)
+            if (status, expected_type) not in AIOHTTP_OWN:
+                assert (headers.get("server"), headers.get("x-content-type-options")) == ("order-service", "nosniff")
+        await asyncio.sleep(0.3)
+    finally:
+        workers.terminate()
+        await drop_database(postgres_server_url, database_url)
+    log = workers.log_path.read_text(errors="replace")
+    assert "Error handling request" in log, "the refusals are logged"
+    assert API_TOKEN not in log and TOKEN_BYTES[HALF:].decode() not in log
+    assert "Traceback" not in log and "ERROR" not in log, log[-3000:]
+    records = [json.loads(line) for line in log.splitlines()]
+    refusals = [r for r in records if r["message"].startswith("Error handling request")]
+    assert len(refusals) >= len(TOKENS_WITH_CONTROL_BYTES) and {r["level"] for r in refusals} == {"WARNING"}

@@ -9,6 +9,7 @@ import pytest
 from aiohttp.http_exceptions import LineTooLong
 
 from app.entrypoints import logging_setup
+from app.entrypoints.log_redaction import RedactingFormatter
 
 
 def _record(level: int, message: str, exc: BaseException | None = None, **extra: object) -> logging.LogRecord:
@@ -71,9 +72,18 @@ def test_configure_replaces_its_own_handler_only() -> None:
         logging_setup.configure("INFO", "json")
         logging_setup.configure("DEBUG", "text")
         added = [h for h in root.handlers if h not in before]
-        assert len(added) == 1 and isinstance(added[0].formatter, logging_setup.TextFormatter)
+        [formatter] = [h.formatter for h in added]
+        assert isinstance(formatter, RedactingFormatter) and isinstance(formatter.inner, logging_setup.TextFormatter)
         assert all(h in root.handlers for h in before), "pytest's handlers stay"
     finally:
         for handler in [h for h in root.handlers if h not in before]:
             root.removeHandler(handler)
         root.setLevel(logging.WARNING)
+
+
+def test_a_text_record_is_one_line_whatever_its_message_holds() -> None:
+    record = _record(logging.WARNING, "unhandled error on GET %s", reason="bad\n2026 ERROR forged")
+    record.args = ("/x\n2026-12-04 00:00:00 ERROR app: forged\x1b[2J",)
+    text = logging_setup.TextFormatter(logging_setup.TEXT_FORMAT).format(record)
+    assert "\n" not in text and "\x1b" not in text
+    assert text.endswith("GET /x\\n2026-12-04 00:00:00 ERROR app: forged\\x1b[2J [reason=bad\\n2026 ERROR forged]")

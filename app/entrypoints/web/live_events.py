@@ -21,6 +21,7 @@ from aiohttp import web
 from aiohttp_sse import EventSourceResponse, sse_response
 
 from app.entrypoints.web.routing import Guard, Routes
+from app.entrypoints.web.security_headers import API_SECURITY_HEADERS
 from app.ports.order_feed import FeedListener, FeedNews, OrderFeed
 
 STATS_EVERY = 2.0
@@ -40,7 +41,8 @@ class LiveEvents:
         async with self._feed.listen() as listener:
             self._listeners.add(listener)
             try:
-                async with sse_response(request) as stream:
+                # its headers leave before the handler returns: the security headers go with them
+                async with sse_response(request, headers=API_SECURITY_HEADERS) as stream:
                     # ConnectionResetError, TimeoutError: the page went away (or stalled)
                     with contextlib.suppress(ConnectionResetError, TimeoutError):
                         await self._relay(listener, stream)

@@ -12,7 +12,9 @@ framing (here with a CSP that allows nothing at all) and ``nosniff``.
 ``Referrer-Policy`` governs the requests a document makes, and JSON makes none.
 Pages and files get the full set. A response that sets its own
 ``Content-Security-Policy`` (say, a page that needs a looser one) keeps it; the
-other headers are always the same.
+other headers are always the same. Every one of them names the server
+``SERVER_NAME``, without aiohttp's default that gives the Python and aiohttp
+versions (``headers.setdefault`` keeps ours).
 """
 
 import functools
@@ -22,6 +24,7 @@ from aiohttp.typedefs import Handler
 from multidict import CIMultiDict, istr
 
 CSP = istr("Content-Security-Policy")
+SERVER_NAME = "order-service"
 CONTENT_SECURITY_POLICY = "; ".join(
     (
         "default-src 'self'",
@@ -40,6 +43,7 @@ _OTHER_HEADERS = CIMultiDict(
         "Referrer-Policy": "no-referrer",
         "X-Frame-Options": "DENY",
         "Permissions-Policy": "camera=(), microphone=(), geolocation=(), payment=(), usb=()",
+        hdrs.SERVER: SERVER_NAME,
     }
 )
 _ALL_HEADERS = CIMultiDict(_OTHER_HEADERS, **{CSP: CONTENT_SECURITY_POLICY})
@@ -48,6 +52,7 @@ API_SECURITY_HEADERS = CIMultiDict(
     {  # for JSON, and for handlers that build JSON responses whole
         CSP: API_CONTENT_SECURITY_POLICY,
         hdrs.X_CONTENT_TYPE_OPTIONS: "nosniff",
+        hdrs.SERVER: SERVER_NAME,
     }
 )
 API_JSON_HEADERS = CIMultiDict([(hdrs.CONTENT_TYPE, "application/json"), *API_SECURITY_HEADERS.items()])
