@@ -44,3 +44,10 @@ $(BENCH_STAMP): $(STAMP) pyproject.toml
 .PHONY: bench
 bench: $(BENCH_STAMP)
 	$(BIN)/python -m bench
+
+# `make image-test`: build the image and run it against the suite's NATS and PostgreSQL (tests/image;
+# Docker when its daemon answers, else podman: scripts/ensure-container-engine.sh).
+.PHONY: image-test
+image-test: $(STAMP)
+	sh scripts/ensure-container-engine.sh
+	$(BIN)/python -m pytest tests/image -m image -p no:cacheprovider
