@@ -14,6 +14,8 @@ from subprocess import CompletedProcess
 
 import pytest
 
+from app.domain.document import serialize
+from app.domain.validation import parse_order
 from app.embedded.free_port import free_tcp_port
 from app.entrypoints.workers import GRACEFUL_SECONDS
 from tests.e2e.service_process import settings_env
@@ -116,6 +118,7 @@ def test_the_produced_file_is_served_exactly_as_json_and_as_its_page(
     assert (status, content_type) == (200, "application/json")
     assert json.loads(body) == json.loads(SAMPLE.read_bytes())
     assert list(json.loads(body)) == list(json.loads(SAMPLE.read_bytes())), "the fields in the file's order"
+    assert body == serialize(parse_order(SAMPLE.read_bytes())).json, "the bytes this checkout's code serves"
     status, content_type, page = get(f"{base_url(environment)}/orders/{produced}")
     assert (status, content_type) == (200, "text/html")
     assert produced in page.decode() and "Mascaras" in page.decode()
