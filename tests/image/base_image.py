@@ -23,7 +23,8 @@ TARBALL = ROOT / ".cache" / "image-base" / f"{SUITE}-{KEY}.tar"
 
 def debootstrap(into: Path) -> None:
     rootfs = into / "rootfs"
-    command = ["debootstrap", "--variant=minbase", f"--include={PACKAGES}", SUITE, str(rootfs), MIRROR]
+    tool = shutil.which("debootstrap") or "/usr/sbin/debootstrap"  # sbin: not on every user's PATH
+    command = [tool, "--variant=minbase", f"--include={PACKAGES}", SUITE, str(rootfs), MIRROR]
     made = subprocess.run(command, capture_output=True, text=True, timeout=900)
     assert made.returncode == 0, f"debootstrap failed:\n{made.stdout[-3000:]}{made.stderr[-3000:]}"
     TARBALL.parent.mkdir(parents=True, exist_ok=True)
