@@ -70,3 +70,10 @@ lowest: $(STAMP)
 	UV_PYTHON_DOWNLOADS=never $(UV) venv --quiet --python $(BIN)/python $(LOWEST)
 	$(UV) pip install --quiet --python $(LOWEST)/bin/python --resolution lowest-direct -e '.[dev,test]'
 	$(LOWEST)/bin/python -m pytest tests/unit -q -p no:cacheprovider
+
+# `make image-test`: build the image and run it against the suite's NATS and PostgreSQL (tests/image;
+# Docker when its daemon answers, else podman: scripts/ensure-container-engine.sh).
+.PHONY: image-test
+image-test: $(STAMP)
+	sh scripts/ensure-container-engine.sh
+	$(BIN)/python -m pytest tests/image -m image -p no:cacheprovider

@@ -11,6 +11,7 @@ configured by ``cli.py`` like everything else.
 """
 
 import logging
+import os
 import socket
 from typing import Any
 
@@ -27,6 +28,9 @@ WORKER_CLASS = "aiohttp.worker.GunicornUVLoopWebWorker"
 # How long SIGTERM waits for a worker: its requests, then its batch in hand (STOP_TIMEOUT).
 GRACEFUL_SECONDS = int(STOP_TIMEOUT) + 15
 KEEPALIVE_SECONDS = 75  # as aiohttp's own runner (``orders serve`` with one worker) keeps connections
+# Where each worker keeps its heartbeat file. Docker and podman mount /dev/shm in every container,
+# even on a read-only root with no tmpfs (`--read-only`), where /tmp cannot be written.
+HEARTBEAT_DIR = "/dev/shm"
 
 
 class RootLogger(glogging.Logger):
@@ -57,6 +61,7 @@ def gunicorn_options(settings: Settings, workers: int) -> dict[str, Any]:
         # Each worker binds its own SO_REUSEPORT socket, and the kernel spreads connections across
         # them; on one shared socket the first worker to wake accepts a client's connections in bulk.
         "reuse_port": True,
+        "worker_tmp_dir": HEARTBEAT_DIR if os.path.isdir(HEARTBEAT_DIR) else None,  # None: the temp dir
         "accesslog": None,
         "errorlog": "-",
         "loglevel": logging.getLevelName(logging.getLogger().getEffectiveLevel()).lower(),

@@ -1,7 +1,11 @@
 """docker-compose.yml read as data (no Docker engine runs here): the services, how each waits
-for the ones before it, the profiles, and no secret written into the file."""
+for the ones before it, the profiles, and no secret written into the file; and as podman-compose
+resolves it for each profile."""
 
+import os
 import re
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -12,6 +16,13 @@ from tests.deploy.dockerfile import stages
 ROOT = Path(__file__).resolve().parents[2]
 SERVICE_NAMES = {"postgres", "nats", "migrate", "orders", "produce"}
 CLUSTER = {"nats-1", "nats-2", "nats-3", "orders-1", "orders-2", "produce-cluster"}
+PROFILES: dict[str | None, set[str]] = {
+    None: set(),
+    "cluster": CLUSTER,
+    "observability": {"prometheus", "grafana"},
+    "tools": {"nui", "adminer"},
+}
+PODMAN_COMPOSE = Path(sys.executable).with_name("podman-compose")
 INTERPOLATION = re.compile(r"^\$\{[A-Z_]+(:?[-?][^}]*)?\}$")
 
 
@@ -114,3 +125,71 @@ def test_no_secret_is_written_into_the_file_and_the_example_env_names_each(servi
     for variable in ("POSTGRES_USER", "POSTGRES_PASSWORD", "POSTGRES_DB"):
         assert re.search(rf"^{variable}=", example, re.MULTILINE), variable
     assert ".env" in (ROOT / ".gitignore").read_text().split()
+
+
+def test_only_the_services_own_ports_are_published_beyond_this_host(services: dict[str, dict]) -> None:
+    for name, service in services.items():
+        for port in service.get("ports", []):
+            if service.get("build") == ".":
+                published = re.sub(r"\$\{[^}]*\}", "PORT", port)  # the host port a variable chooses
+                assert published.count(":") == 1, f"{name}: the service answers on every interface"
+            else:
+                assert port.startswith("127.0.0.1:"), f"{name} publishes {port} beyond this host"
+
+
+def test_the_tools_profile_has_a_web_ui_for_nats_and_one_for_postgresql(services: dict[str, dict]) -> None:
+    assert {name for name, s in services.items() if profile(s) == {"tools"}} == PROFILES["tools"]
+    assert services["nui"]["image"].startswith("ghcr.io/nats-nui/nui:")
+    assert services["adminer"]["image"].startswith("adminer:")
+    assert services["adminer"]["environment"]["ADMINER_DEFAULT_SERVER"] == "postgres"
+    guide = (ROOT / "docs" / "deployment.md").read_text()
+    for name in ("nui", "adminer"):
+        host_port = re.fullmatch(r"127\.0\.0\.1:\$\{[A-Z_]+:-(\d+)\}:\d+", services[name]["ports"][0])
+        assert host_port, services[name]["ports"]
+        assert f"http://127.0.0.1:{host_port.group(1)}" in guide, f"docs/deployment.md gives {name}'s address"
+
+
+def test_grafana_alone_requires_its_password(services: dict[str, dict]) -> None:
+    """Its entrypoint refuses an empty password (Grafana would take "admin"), then runs the image's own."""
+    shell, flag, script = services["grafana"]["entrypoint"]
+    assert (shell, flag) == ("/bin/sh", "-c") and script.endswith("exec /run.sh")
+    script = script.replace("$$", "$")  # compose's escape of a literal $
+
+    def run(password: str) -> subprocess.CompletedProcess[str]:
+        environment = {"PATH": os.environ["PATH"], "GF_SECURITY_ADMIN_PASSWORD": password}
+        return subprocess.run(["sh", "-c", script], env=environment, capture_output=True, text=True, timeout=10)
+
+    refused = run("")
+    assert refused.returncode == 1 and "set GRAFANA_ADMIN_PASSWORD in .env" in refused.stderr
+    passed = run("chosen")
+    assert passed.returncode == 127 and "GRAFANA_ADMIN_PASSWORD" not in passed.stderr, "it went on to /run.sh"
+
+
+def podman_compose_config(env_file: Path, *profiles: str) -> subprocess.CompletedProcess[str]:
+    """What podman-compose makes of the file (--dry-run: podman itself is not asked)."""
+    command = [str(PODMAN_COMPOSE), "--dry-run", "-f", str(ROOT / "docker-compose.yml"), "--env-file", str(env_file)]
+    command += [word for name in profiles for word in ("--profile", name)]
+    environment = {"PATH": os.environ["PATH"]}  # no variable of this process's stands in for .env's
+    return subprocess.run([*command, "config"], env=environment, capture_output=True, text=True, timeout=60)
+
+
+@pytest.mark.parametrize("profiles", [[], *([name] for name in PROFILES if name), [name for name in PROFILES if name]])
+def test_podman_compose_resolves_any_profiles_with_only_the_database_credentials(
+    profiles: list[str], tmp_path: Path
+) -> None:
+    env_file = tmp_path / ".env"
+    env_file.write_text("POSTGRES_USER=orders\nPOSTGRES_PASSWORD=chosen\n")
+    resolved = podman_compose_config(env_file, *profiles)
+    assert resolved.returncode == 0, resolved.stderr[-2000:]
+    services = yaml.safe_load(resolved.stdout)["services"]
+    assert set(services) == SERVICE_NAMES.union(*(PROFILES[name] for name in profiles))
+    assert services["orders"]["environment"]["DATABASE_URL"] == "postgresql://orders:chosen@postgres:5432/orders"
+
+
+def test_podman_compose_resolves_the_example_env_and_refuses_no_database_password(tmp_path: Path) -> None:
+    resolved = podman_compose_config(ROOT / ".env.example", *(name for name in PROFILES if name))
+    assert resolved.returncode == 0, resolved.stderr[-2000:]
+    env_file = tmp_path / ".env"
+    env_file.write_text("POSTGRES_USER=orders\n")
+    refused = podman_compose_config(env_file)
+    assert refused.returncode != 0 and "POSTGRES_PASSWORD" in refused.stderr

@@ -26,10 +26,28 @@ def test_hadolint_finds_nothing_not_even_a_style_note() -> None:
 def test_two_stages_and_only_the_installed_venv_reaches_the_image() -> None:
     build, image = stages()
     assert build.name == "build" and build.base == image.base == "${PYTHON_IMAGE}"
-    assert set(copied_sources(build)) == {"pyproject.toml", "README.md", "templates", "migrations", "app"}
+    assert set(copied_sources(build)) == {
+        "requirements.lock",
+        "pyproject.toml",
+        "README.md",
+        "templates",
+        "migrations",
+        "app",
+    }
     assert copied_sources(image) == [], "the final stage copies nothing from the context"
     assert image.all("COPY") == ["--from=build /opt/orders /opt/orders"]
-    assert any("pip install --no-cache-dir" in run and " ." in run for run in build.all("RUN"))
+
+
+def test_the_locked_packages_then_the_wheel_alone_into_a_venv_without_pip() -> None:
+    """Every third-party package pinned and hashed (requirements.lock); the project's own wheel with
+    no dependencies of its own choosing; pip and setuptools never in the service's venv."""
+    runs = [" ".join(run.split()) for run in stages()[0].all("RUN")]
+    assert any("venv --without-pip /opt/orders" in run for run in runs)
+    locked = [run for run in runs if "--require-hashes --requirement requirements.lock" in run]
+    assert len(locked) == 1 and "--python /opt/orders/bin/python install --no-cache-dir" in locked[0]
+    (wheel,) = [run for run in runs if "pip wheel" in run]
+    assert "--no-deps" in wheel and "install --no-cache-dir --disable-pip-version-check --no-deps /wheels/" in wheel
+    assert runs.index(locked[0]) < runs.index(wheel) and "check" in wheel.rsplit("&&", 1)[1]
 
 
 def test_the_image_runs_orders_serve_as_an_unprivileged_user_and_checks_readiness() -> None:

@@ -7,7 +7,6 @@ submission ingested, a dead letter.
 """
 
 import json
-import re
 import shutil
 import subprocess
 from pathlib import Path
@@ -159,7 +158,8 @@ def test_the_compose_profile_runs_prometheus_and_grafana_provisioned_from_the_re
                 assert source in compose["volumes"], mount
     assert services["grafana"]["depends_on"]["prometheus"]["condition"] == "service_healthy"
     password = services["grafana"]["environment"]["GF_SECURITY_ADMIN_PASSWORD"]
-    assert re.fullmatch(r"\$\{GRAFANA_ADMIN_PASSWORD:\?.+\}", password), "from .env, never inline"
+    # from .env, never inline; required by Grafana's entrypoint alone (test_compose.py), not by every profile
+    assert password == "${GRAFANA_ADMIN_PASSWORD:-}", "from .env, never inline"
     prometheus = yaml.safe_load((OBSERVABILITY / "prometheus.yml").read_text())
     assert prometheus["rule_files"] == ["/etc/prometheus/rules/*.rules.yml"]
     assert RULES.name.endswith(".rules.yml") and not RULE_TESTS.name.endswith(".rules.yml")

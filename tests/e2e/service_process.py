@@ -23,7 +23,7 @@ class ServiceProcess:
     def __init__(self, settings: Settings, log_path: Path, args: Sequence[str] = ()) -> None:
         self.port = free_tcp_port()
         self.base_url = f"http://127.0.0.1:{self.port}"
-        self.env = {**os.environ, **_env(settings), "HTTP_PORT": str(self.port), "HTTP_HOST": "127.0.0.1"}
+        self.env = {**os.environ, **settings_env(settings), "HTTP_PORT": str(self.port), "HTTP_HOST": "127.0.0.1"}
         self.log_path = log_path
         self.args = list(args)
         self.process: subprocess.Popen | None = None
@@ -71,7 +71,8 @@ class ServiceProcess:
         raise AssertionError(f"not ready in {timeout}s: {last}\n{self.log_path.read_text()[-3000:]}")
 
 
-def _env(settings: Settings) -> dict[str, str]:
+def settings_env(settings: Settings) -> dict[str, str]:
+    """The environment variables that give these settings (the API tokens spelled out)."""
     values = settings.model_dump()
     if settings.api_tokens is not None:
         values["api_tokens"] = settings.api_tokens.get_secret_value()
