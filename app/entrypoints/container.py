@@ -97,14 +97,14 @@ class Container(containers.DeclarativeContainer):
     repository = providers.Singleton(PgOrderRepository, pool=db_pool)
     dead_letters = providers.Singleton(
         JetStreamDeadLetterSink,
-        js=jetstream,
+        nc=nats_client,
         stream=settings.provided.dlq_stream,
         subject=settings.provided.dlq_subject,
         source_stream=settings.provided.orders_stream,
     )
     publisher = providers.Singleton(
         JetStreamOrderPublisher,
-        js=jetstream,
+        nc=nats_client,
         subject=settings.provided.orders_subject,
         context_headers=providers.Callable(tracing.trace_headers, traces),
     )
