@@ -42,16 +42,20 @@ def fitted(data: bytes, original: Mapping[str, str], added: Mapping[str, str], m
         size += line
     if not left_out and size + len(data) <= max_payload:
         return Letter(data, headers)
-    # The note's numbers are at most as long as len(data)'s, so sizing it with that leaves room enough.
-    headers[TRUNCATED_HEADER] = _note(len(data), len(data), left_out)
-    kept = max(0, min(len(data), max_payload - header_size(headers)))
-    headers[TRUNCATED_HEADER] = _note(kept, len(data), left_out)
-    return Letter(data[:kept], headers)
+    total = len(data)
+    headers[TRUNCATED_HEADER] = _note(total, total, left_out)
+    if size + header_line_size(TRUNCATED_HEADER, headers[TRUNCATED_HEADER]) + total > max_payload:
+        # The cut's numbers are at most as long as the total's, so sizing the note with it leaves room enough.
+        headers[TRUNCATED_HEADER] = _note(total, total, left_out, cut=True)
+        kept = max(0, min(total, max_payload - header_size(headers)))
+        headers[TRUNCATED_HEADER] = _note(kept, total, left_out, cut=True)
+        return Letter(data[:kept], headers)
+    return Letter(data, headers)
 
 
-def _note(kept: int, total: int, left_out: list[str]) -> str:
+def _note(kept: int, total: int, left_out: list[str], cut: bool = False) -> str:
     parts = []
-    if kept < total:
+    if cut:
         parts.append(f"data cut to its first {kept} of {total} bytes")
     if left_out:
         parts.append(f"{len(left_out)} of the original's headers left out")
