@@ -31,6 +31,7 @@ from app.entrypoints.after_batch import AfterBatch, StoredElsewhere
 from app.entrypoints.ingest_tracing import ObservedOrderSource
 from app.entrypoints.instance_id import new_instance_id
 from app.entrypoints.nats_options import nats_options
+from app.entrypoints.nats_reopening import Reopening
 from app.entrypoints.service import OrderService
 from app.entrypoints.service_stats import ServiceStats
 from app.entrypoints.settings import Settings
@@ -58,7 +59,10 @@ class Container(containers.DeclarativeContainer):
     traces = providers.Singleton(tracing.Tracing, tracer_provider)
     instrumented = providers.Resource(tracing.instrumented, tracer_provider)
     nats_connect_options = providers.Callable(nats_options, settings=settings, name="order-service")
-    connected_nats = providers.Resource(connections.connected_nats, nc=nats_client, options=nats_connect_options)
+    nats_reopening = providers.Singleton(Reopening)
+    connected_nats = providers.Resource(
+        connections.connected_nats, nc=nats_client, options=nats_connect_options, reopening=nats_reopening
+    )
 
     names = providers.Singleton(
         JetStreamNames,
@@ -191,6 +195,7 @@ class Container(containers.DeclarativeContainer):
         announcer=announcer,
         announcements=announcements,
         stored_elsewhere=stored_elsewhere,
+        reopening=nats_reopening,
     )
     web_parts = providers.Singleton(
         WebParts,

@@ -12,6 +12,7 @@ from typing import TypeVar
 
 from app.domain.ingest_loop import IngestLoop
 from app.domain.order_lookup import WarmUpCache
+from app.entrypoints.nats_reopening import Reopening
 from app.entrypoints.service_stats import ServiceStats
 from app.ports.order_announcements import OnAnnounced, OrderAnnouncements, OrderAnnouncer
 from app.ports.order_cache import OrderCache
@@ -54,6 +55,7 @@ class OrderService:
         announcements: OrderAnnouncements,
         stored_elsewhere: OnAnnounced,
         settle_every: float = 0.1,
+        reopening: Reopening | None = None,
     ) -> None:
         self._migrator = migrator
         self._topology = topology
@@ -74,6 +76,8 @@ class OrderService:
         self.ready = asyncio.Event()
         self._tasks: list[asyncio.Task[None]] = []
         self._loop_task: asyncio.Task[None] | None = None
+        if reopening is not None:
+            reopening.after_reopen(self._subscribe_again)
 
     def is_ready(self) -> bool:
         return self.ready.is_set()
@@ -112,6 +116,15 @@ class OrderService:
             await self._source.stop()
         if self._listening:
             await self._announcements.unsubscribe()
+
+    async def _subscribe_again(self) -> None:
+        """After NATS was connected again: the client dropped every subscription when it was closed."""
+        if self._listening:
+            await self._announcements.unsubscribe()
+            await self._announcements.subscribe(self._stored_elsewhere)
+        if self._subscribed:
+            await self._source.start()
+        log.info("subscribed again")
 
     async def readiness(self) -> dict[str, bool]:
         """Each part that must hold for the service to take traffic."""

@@ -7,8 +7,7 @@ headers makes the server close it.
 """
 
 import uuid
-from collections.abc import AsyncIterator, Iterator
-from pathlib import Path
+from collections.abc import AsyncIterator
 
 import nats
 import pytest
@@ -19,27 +18,10 @@ from app.adapters.jetstream_order_publisher import JetStreamOrderPublisher
 from app.adapters.jetstream_order_source import JetStreamOrderSource
 from app.adapters.jetstream_topology import JetStreamNames, ensure_topology
 from app.adapters.nats_message_size import HEADER_LIMIT, header_line_size, header_size, message_size
-from app.embedded.nats_server_process import NatsServerProcess
 from app.entrypoints.container import Container
 from app.ports.order_messages import DeadLetterUnavailable
 from app.ports.order_publisher import MessageTooLarge
 from tests.servers import isolated_settings
-
-SMALL = 64 * 1024
-
-
-@pytest.fixture(scope="module")
-def small_nats_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
-    """A nats-server of its own whose max_payload is 64 KiB."""
-    root = tmp_path_factory.mktemp("small-nats")
-    config = root / "small.conf"
-    config.write_text(f"max_payload: {SMALL}\n")
-    server = NatsServerProcess(Path(root) / "store", config=config)
-    server.start()
-    try:
-        yield server.url
-    finally:
-        server.stop()
 
 
 @pytest.fixture(params=["small", "default"])

@@ -1,0 +1,74 @@
+"""Opening the service's NATS connection again after the server closed it for good.
+
+nats-py reconnects by itself after a lost link, but when the server ends the
+connection with an ``-ERR`` (``Maximum Payload Violation``, an authorization
+violation, an expired user JWT...) it closes the client for good and drops every
+subscription. :class:`Reopening` is that client's ``closed_cb``: unless the service
+is stopping, it connects the same client again (so every adapter holding it works
+on) and then runs the hooks that subscribe again (``OrderService``).
+
+It connects from within the callback: nats-py resets the client's request inbox
+only once the callback has returned, so the requests made afterwards get a fresh one
+on the new connection (``tests/integration/test_nats_reopening.py`` holds nats-py to that).
+"""
+
+import asyncio
+import logging
+from collections.abc import Awaitable, Callable, Coroutine
+from typing import Any
+
+log = logging.getLogger("app.nats")
+Hook = Callable[[], Awaitable[None]]
+
+
+class Reopening:
+    """Connects a closed client again and runs the ``after_reopen`` hooks, until ``stop()``."""
+
+    def __init__(self, retry_every: float = 1.0) -> None:
+        self._retry_every = retry_every
+        self._hooks: list[Hook] = []
+        self._stopping = False
+        self._opening: asyncio.Task[None] | None = None
+        self._resubscribing: asyncio.Task[None] | None = None
+        self.reopened = 0  # times the connection was opened again
+
+    def after_reopen(self, hook: Hook) -> None:
+        """``hook()`` runs after each reopening (a failing one is retried until it succeeds)."""
+        self._hooks.append(hook)
+
+    def closed_callback(self, connect: Callable[[], Coroutine[Any, Any, None]]) -> Hook:
+        """The ``closed_cb`` for a client that ``connect()`` connects."""
+
+        async def closed() -> None:
+            if self._stopping:
+                return
+            log.warning("the NATS server closed the connection; connecting again")
+            self._opening = opening = asyncio.create_task(connect(), name="nats-reopen")
+            await asyncio.wait([opening])  # cancelled by stop(), or connected
+            if opening.cancelled() or opening.exception() is not None:
+                if not opening.cancelled():
+                    log.error("NATS could not be connected again: %s", opening.exception())
+                return
+            self.reopened += 1
+            log.info("connected to NATS again")
+            # Runs once nats-py has finished closing, when the callback has returned.
+            self._resubscribing = asyncio.create_task(self._run_hooks(), name="nats-resubscribe")
+
+        return closed
+
+    async def _run_hooks(self) -> None:
+        for hook in self._hooks:
+            while not self._stopping:
+                try:
+                    await hook()
+                    break
+                except Exception as error:  # the connection may have gone again: try once it is back
+                    log.warning("subscribing again failed (%s: %s); retrying", type(error).__name__, error)
+                    await asyncio.sleep(self._retry_every)
+
+    def stop(self) -> None:
+        """At shutdown: a close is ours from now on; stop any reopening under way."""
+        self._stopping = True
+        for task in (self._opening, self._resubscribing):
+            if task is not None:
+                task.cancel()
