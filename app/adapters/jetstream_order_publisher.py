@@ -7,7 +7,7 @@ import nats.errors
 import nats.js.errors
 from nats.aio.client import Client as NATS
 
-from app.adapters.nats_message_size import HEADER_LIMIT, header_size
+from app.adapters.nats_message_size import fits, header_size
 from app.ports.order_publisher import MessageTooLarge, PublishFailed
 
 MSG_ID_HEADER = "Nats-Msg-Id"
@@ -50,12 +50,11 @@ class JetStreamOrderPublisher:
             if "\r" in msg_id or "\n" in msg_id:
                 raise ValueError(f"msg_id must not contain line breaks: {msg_id!r}")
             headers[MSG_ID_HEADER] = msg_id
-        headers_bytes = header_size(headers) if headers else 0
-        limit = self._nc.max_payload - headers_bytes
-        if len(body) > limit or headers_bytes > HEADER_LIMIT:
-            raise MessageTooLarge(len(body), max(limit, 0))
+        max_payload, sent_headers = self._nc.max_payload, headers or None
+        if not fits(body, sent_headers, max_payload):  # the server would close the connection over it
+            raise MessageTooLarge(len(body), max(max_payload - header_size(sent_headers), 0))
         try:
-            ack = await self._js.publish(self._subject, body, timeout=self._timeout, headers=headers or None)
+            ack = await self._js.publish(self._subject, body, timeout=self._timeout, headers=sent_headers)
         except (TimeoutError, nats.errors.Error) as error:
             # nats.errors.Error covers TimeoutError, NoRespondersError,
             # ConnectionClosedError and every nats.js.errors.* (NoStreamResponseError, APIError...).

@@ -35,16 +35,11 @@ def header_line_size(key: str, value: str) -> int:
     return len(key.strip().encode()) + len(value.strip().encode()) + _EACH
 
 
+def fits(data: bytes, headers: Mapping[str, str] | None, max_payload: int) -> bool:
+    """Whether the server and JetStream take this message."""
+    return header_size(headers) <= HEADER_LIMIT and message_size(data, headers) <= max_payload
+
+
 def message_size(data: bytes, headers: Mapping[str, str] | None) -> int:
     """What the server counts against ``max_payload``: header block and data."""
     return header_size(headers) + len(data)
-
-
-def refusal(data: bytes, headers: Mapping[str, str] | None, max_payload: int) -> str | None:
-    """Why the server or JetStream would refuse this message, or None if it fits."""
-    headers_bytes = header_size(headers)
-    if headers_bytes > HEADER_LIMIT:
-        return f"its headers are {headers_bytes} bytes; JetStream stores at most {HEADER_LIMIT}"
-    if headers_bytes + len(data) > max_payload:
-        return f"it is {headers_bytes + len(data)} bytes with its headers; the NATS server takes at most {max_payload}"
-    return None

@@ -72,7 +72,7 @@ async def connected_nats(nc: NATS, options: dict[str, Any], reopening: Reopening
             closed_cb=closed,
         )
 
-    closed = reopening.closed_callback(connect) if reopening is not None else None
+    closed = reopening.closed_callback(nc, connect) if reopening is not None else None
     await connect()
     try:
         yield nc

@@ -17,6 +17,8 @@ import logging
 from collections.abc import Awaitable, Callable, Coroutine
 from typing import Any
 
+from nats.aio.client import Client as NATS
+
 log = logging.getLogger("app.nats")
 Hook = Callable[[], Awaitable[None]]
 
@@ -36,13 +38,14 @@ class Reopening:
         """``hook()`` runs after each reopening (a failing one is retried until it succeeds)."""
         self._hooks.append(hook)
 
-    def closed_callback(self, connect: Callable[[], Coroutine[Any, Any, None]]) -> Hook:
-        """The ``closed_cb`` for a client that ``connect()`` connects."""
+    def closed_callback(self, nc: NATS, connect: Callable[[], Coroutine[Any, Any, None]]) -> Hook:
+        """The ``closed_cb`` for ``nc``, which ``connect()`` connects."""
 
         async def closed() -> None:
             if self._stopping:
                 return
-            log.warning("the NATS server closed the connection; connecting again")
+            why = nc.last_error
+            log.warning("the NATS server closed the connection (%s); connecting again", why or "no reason given")
             self._opening = opening = asyncio.create_task(connect(), name="nats-reopen")
             await asyncio.wait([opening])  # cancelled by stop(), or connected
             if opening.cancelled() or opening.exception() is not None:
