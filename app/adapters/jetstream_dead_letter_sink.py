@@ -91,9 +91,13 @@ class JetStreamDeadLetterSink:
         except (nats.errors.Error, nats.js.errors.Error, TimeoutError) as error:
             raise DeadLetterUnavailable(str(error) or type(error).__name__) from error
         context = {"order_uid": order_uid, "stream_sequence": message.stream_sequence, "reason": added[ERROR_HEADER]}
-        if TRUNCATED_HEADER in letter.headers:
-            context["truncated"] = letter.headers[TRUNCATED_HEADER]
-        log.warning("dead-lettered message %d (order_uid %s)", message.stream_sequence, order_uid, extra=context)
+        sequence, cut = message.stream_sequence, letter.headers.get(TRUNCATED_HEADER)
+        if cut is None:
+            log.warning("dead-lettered message %d (order_uid %s)", sequence, order_uid, extra=context)
+        else:
+            log.warning(
+                "dead-lettered message %d (order_uid %s), cut to fit: %s", sequence, order_uid, cut, extra=context
+            )
 
 
 def header_value(text: str, limit: int = 4000) -> str:

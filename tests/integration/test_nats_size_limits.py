@@ -11,6 +11,7 @@ from collections.abc import AsyncIterator
 
 import nats
 import pytest
+from nats.aio.msg import Msg
 
 from app.adapters.jetstream_dead_letter_fit import TRUNCATED_HEADER
 from app.adapters.jetstream_dead_letter_sink import JetStreamDeadLetterSink
@@ -18,9 +19,13 @@ from app.adapters.jetstream_order_publisher import JetStreamOrderPublisher
 from app.adapters.jetstream_order_source import JetStreamOrderSource
 from app.adapters.jetstream_topology import JetStreamNames, ensure_topology
 from app.adapters.nats_message_size import HEADER_LIMIT, header_line_size, header_size, message_size
+from app.adapters.nats_order_announcements import MAX_BODY, ORIGIN_HEADER, NatsOrderAnnouncer, Peers
+from app.domain.document import SerializedOrder
 from app.entrypoints.container import Container
 from app.ports.order_messages import DeadLetterUnavailable
 from app.ports.order_publisher import MessageTooLarge
+from tests.e2e.helpers import eventually
+from tests.serialized_orders import generated, ser
 from tests.servers import isolated_settings
 
 
@@ -174,3 +179,40 @@ async def test_a_stream_refusal_of_the_dead_letter_is_logged(
         await sink_for(nc, names).dead_letter(message, "not valid JSON", "invalid", None)
     [warning] = [r for r in caplog.records if "refused" in r.getMessage()]
     assert warning.levelname == "WARNING" and "message size exceeds maximum" in warning.getMessage()
+
+
+async def test_announcements_stay_within_max_payload_with_their_header(nc: nats.NATS, nats_url: str) -> None:
+    """An announcement body is cut to max_payload less its Orders-Origin header; an order too large
+    to be announced alone is left out (it costs a cache miss), and the connection stays up."""
+    subject = f"orders_{uuid.uuid4().hex[:8]}.stored"
+    bodies: list[bytes] = []
+
+    async def seen(msg: Msg) -> None:
+        bodies.append(msg.data)
+
+    listener = await nats.connect(nc.connected_url.geturl() if nc.connected_url else nats_url)
+    try:
+        await listener.subscribe(subject, cb=seen)
+        await listener.flush()
+        peers = Peers()
+        peers.heard("instance-b")
+        announcer = NatsOrderAnnouncer(nc, subject, origin="instance-a", peers=peers)
+        room = min(MAX_BODY, nc.max_payload - header_size({ORIGIN_HEADER: "instance-a"})) - 2  # the brackets
+        order = ser(generated(1, seed=3)[0])
+        fitting, too_large = (
+            SerializedOrder(order.order, b"f" * room, "fits"),
+            SerializedOrder(order.order, b"t" * (room + 1), "too-large"),
+        )
+
+        announcer.announce([too_large, fitting])
+        await announcer.flush()
+        await nc.flush()
+        await eventually(lambda: _true(len(bodies) == 1), 5, "the announcement")
+
+        assert bodies == [b"[" + fitting.json + b"]"]
+    finally:
+        await listener.close()
+
+
+async def _true(value: bool) -> bool:
+    return value
