@@ -12,7 +12,8 @@ A dead letter always fits (``jetstream_dead_letter_fit.py``): when the original 
 added headers would be over the server's ``max_payload`` or JetStream's header
 limit, the original's own headers are left out as needed and the bytes are cut to
 what fits, and ``Orders-Truncated`` says what was left out; the original stays in
-its stream at ``Orders-Stream-Sequence`` until the stream's limits remove it.
+its stream at ``Orders-Stream-Sequence`` until the stream's limits remove it. A
+dead-letter stream with a smaller ``max_msg_size`` of its own gets letters cut to that.
 """
 
 import hashlib
@@ -22,7 +23,7 @@ import nats.errors
 import nats.js.errors
 from nats.aio.client import Client as NATS
 
-from app.adapters.jetstream_dead_letter_fit import TRUNCATED_HEADER, fitted
+from app.adapters.jetstream_dead_letter_fit import TRUNCATED_HEADER, Letter, fitted
 from app.ports.order_messages import DeadLetterUnavailable, OrderMessage
 
 ERROR_HEADER = "Orders-Error"
@@ -32,6 +33,7 @@ SEQUENCE_HEADER = "Orders-Stream-Sequence"
 SUBJECT_HEADER = "Orders-Subject"
 DELIVERIES_HEADER = "Orders-Deliveries"
 ORIGINAL_ID_HEADER = "Orders-Original-Msg-Id"
+MESSAGE_OVER_STREAM_LIMIT = 10054  # JetStream: message size exceeds maximum allowed (the stream's max_msg_size)
 log = logging.getLogger(__name__)
 # What a dead letter adds to the original's headers (a replay takes them off again).
 DEAD_LETTER_HEADERS = frozenset(
@@ -79,7 +81,14 @@ class JetStreamDeadLetterSink:
         kept = {k: v for k, v in original.items() if not k.startswith("Nats-") and k not in DEAD_LETTER_HEADERS}
         letter = fitted(message.data, kept, added, self._nc.max_payload)
         try:
-            await self._js.publish(self._subject, letter.data, timeout=self._timeout, headers=letter.headers)
+            try:
+                await self._publish(letter)
+            except nats.js.errors.BadRequestError as error:
+                if error.err_code != MESSAGE_OVER_STREAM_LIMIT:
+                    raise
+                # The dead-letter stream has a max_msg_size of its own, smaller than max_payload.
+                letter = fitted(message.data, kept, added, min(self._nc.max_payload, await self._max_msg_size(error)))
+                await self._publish(letter)
         except nats.js.errors.BadRequestError as error:  # a refusal: trying again the same way will not help
             log.warning(
                 "the dead-letter stream refused message %d: %s; it is retried",
@@ -98,6 +107,15 @@ class JetStreamDeadLetterSink:
             log.warning(
                 "dead-lettered message %d (order_uid %s), cut to fit: %s", sequence, order_uid, cut, extra=context
             )
+
+    async def _publish(self, letter: Letter) -> None:
+        await self._js.publish(self._subject, letter.data, timeout=self._timeout, headers=letter.headers)
+
+    async def _max_msg_size(self, refusal: Exception) -> int:
+        limit = (await self._js.stream_info(self._stream)).config.max_msg_size
+        if limit is None or limit < 0:
+            raise refusal
+        return limit
 
 
 def header_value(text: str, limit: int = 4000) -> str:

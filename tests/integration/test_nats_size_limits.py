@@ -163,6 +163,25 @@ async def test_many_headers_are_kept_while_they_fit(
     assert message_size(dead.data, dead.headers) <= nc.max_payload
 
 
+async def test_a_dead_letter_is_cut_to_the_dead_letter_streams_own_message_limit(
+    nc: nats.NATS, names: JetStreamNames, source: JetStreamOrderSource
+) -> None:
+    js = nc.jetstream()
+    config = (await js.stream_info(names.dlq_stream)).config
+    config.max_msg_size = 2000
+    await js.update_stream(config)
+    body = b"{" + b"z" * 5000
+    await js.publish(names.subject, body)
+    [message] = await source.fetch(1, timeout=5)
+
+    await sink_for(nc, names).dead_letter(message, "not valid JSON", "invalid", None)
+
+    dead = await js.get_msg(names.dlq_stream, 1)
+    assert dead.headers is not None and dead.data is not None
+    assert body.startswith(dead.data) and message_size(dead.data, dead.headers) <= 2000
+    assert dead.headers[TRUNCATED_HEADER].startswith(f"data cut to its first {len(dead.data)} of {len(body)} bytes")
+
+
 async def test_a_stream_refusal_of_the_dead_letter_is_logged(
     nc: nats.NATS, names: JetStreamNames, source: JetStreamOrderSource, caplog: pytest.LogCaptureFixture
 ) -> None:
