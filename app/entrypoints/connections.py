@@ -74,6 +74,8 @@ async def connected_nats(nc: NATS, options: dict[str, Any], reopening: Reopening
 
     closed = reopening.closed_callback(nc, connect) if reopening is not None else None
     await connect()
+    if reopening is not None:
+        reopening.watch(nc, connect)
     try:
         yield nc
     finally:

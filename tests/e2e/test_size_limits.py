@@ -11,6 +11,7 @@ import functools
 import uuid
 from collections.abc import AsyncIterator
 
+import asyncpg
 import nats
 import nats.errors
 import orjson
@@ -18,11 +19,13 @@ import pytest
 from aiohttp.test_utils import TestClient, TestServer
 
 from app.adapters.nats_message_size import HEADER_LIMIT, header_size, message_size
+from app.domain.order_factory import OrderFactory
 from app.entrypoints.bootstrap import create_app
 from app.entrypoints.container import Container
+from app.entrypoints.nats_reopening import Reopening
 from app.entrypoints.settings import Settings
 from app.entrypoints.web.app import SERVER_OPTIONS
-from tests.e2e.helpers import dead_letters, eventually
+from tests.e2e.helpers import dead_letters, eventually, publish_orders
 from tests.servers import AUTHORIZED, isolated_settings
 
 
@@ -127,16 +130,41 @@ async def test_invalid_messages_at_the_limits_are_dead_lettered(service, nc, set
     await eventually(functools.partial(settled, nc, settings), 10, "nothing unacknowledged")
 
 
-async def test_ingest_goes_on_after_the_server_closed_the_connection(service, settings, sample) -> None:
+async def test_ingest_goes_on_after_the_server_closed_the_connection(service, nc, settings, sample) -> None:
+    """Closed while orders flow: every one is stored once, nothing is left unacknowledged."""
     client, container = service
-    connection: nats.NATS = container.nats_client()
-    with contextlib.suppress(nats.errors.Error, TimeoutError):  # what the service itself never sends
-        await connection.publish("size.over", b"x" * (connection.max_payload - 10), headers={"X-Over": "y" * 100})
-        await connection.flush(timeout=2)
+    orders = [OrderFactory(seed=n).order() for n in range(400)]
+    await publish_orders(nc, settings, orders[:200])
+    await closed_for_good(container.nats_client(), container.nats_reopening())
+    await publish_orders(nc, settings, orders[200:])
 
-    await eventually(lambda: _true(container.nats_reopening().reopened == 1), 10, "connected again")
     await eventually(lambda: _status(client, "/readyz", 200), 20, "ready again")
     await a_normal_order_is_still_stored(client, sample)
+    await eventually(functools.partial(stored_count, settings, len(orders) + 1), 60, "every order stored")
+    await eventually(functools.partial(settled, nc, settings), 60, "nothing unacknowledged")
+
+
+async def closed_for_good(connection: nats.NATS, reopening: Reopening) -> None:
+    """Make the server close the connection with an -ERR until nats-py takes it as closed for good
+    (when the reset reaches it before the -ERR, it reconnects by itself: tried again then)."""
+    for _ in range(10):
+        with contextlib.suppress(nats.errors.Error, TimeoutError):  # what the service itself never sends
+            await connection.publish("size.over", b"x" * (connection.max_payload - 10), headers={"X": "y" * 100})
+            await connection.flush(timeout=2)
+        await eventually(lambda: _true(connection.is_connected), 10, "connected again")
+        if reopening.reopened:
+            return
+    raise AssertionError("the server never closed the connection for good")
+
+
+async def stored_count(settings: Settings, expected: int) -> bool:
+    connection = await asyncpg.connect(settings.database_url)
+    try:
+        count = await connection.fetchval("SELECT count(*) FROM orders")
+    finally:
+        await connection.close()
+    assert count <= expected, "an order stored twice"
+    return bool(count == expected)
 
 
 async def _true(value: bool) -> bool:
