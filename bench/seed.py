@@ -26,7 +26,7 @@ async def publish_orders(settings: Settings, count: int, seed: int = 2024) -> fl
     try:
         js = nc.jetstream()
         await ensure_topology(js, Container(settings=settings).names())
-        publisher = JetStreamOrderPublisher(js, subject=settings.orders_subject, timeout=30)
+        publisher = JetStreamOrderPublisher(nc, subject=settings.orders_subject, timeout=30)
         started = time.perf_counter()
         report = await produce(publisher, generated_messages(count, seed=seed), concurrency=2048, out=io.StringIO())
         elapsed = time.perf_counter() - started

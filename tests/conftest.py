@@ -114,3 +114,20 @@ async def nc(nats_url: str) -> AsyncIterator[nats.NATS]:
 @pytest.fixture
 def settings(nats_url: str, database_url: str):
     return isolated_settings(nats_url, database_url)
+
+
+SMALL_MAX_PAYLOAD = 64 * 1024
+
+
+@pytest.fixture(scope="session")
+def small_nats_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """A nats-server of its own whose max_payload is 64 KiB: messages at its limits stay small."""
+    root = tmp_path_factory.mktemp("small-nats")
+    config = root / "small.conf"
+    config.write_text(f"max_payload: {SMALL_MAX_PAYLOAD}\n")
+    server = NatsServerProcess(root / "store", config=config)
+    server.start()
+    try:
+        yield server.url
+    finally:
+        server.stop()

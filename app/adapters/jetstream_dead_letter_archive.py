@@ -19,6 +19,7 @@ import nats.js.errors
 from nats.js import JetStreamContext
 from nats.js.api import AckPolicy, ConsumerConfig, DeliverPolicy
 
+from app.adapters.jetstream_dead_letter_fit import TRUNCATED_HEADER
 from app.adapters.jetstream_dead_letter_sink import (
     DEAD_LETTER_HEADERS,
     DELIVERIES_HEADER,
@@ -101,6 +102,8 @@ class JetStreamDeadLetterArchive:
     async def replay(self, letter: DeadLetter) -> str:
         if letter.data is None:
             raise ValueError("replay needs the letter with its bytes (from letter())")
+        if TRUNCATED_HEADER in letter.headers:  # replaying the cut copy would only dead-letter it again
+            raise ReplayNotAcknowledged(f"not the whole message: {letter.headers[TRUNCATED_HEADER]}")
         headers = {k: v for k, v in letter.headers.items() if not (k in DEAD_LETTER_HEADERS or k.startswith("Nats-"))}
         digest = hashlib.blake2b(letter.data, digest_size=8).hexdigest()
         replay_id = f"replay:{self._stream}:{letter.sequence}:{digest}"

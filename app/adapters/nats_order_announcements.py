@@ -26,6 +26,7 @@ from nats.aio.client import Client as NATS
 from nats.aio.msg import Msg
 from nats.aio.subscription import Subscription
 
+from app.adapters.nats_message_size import header_size
 from app.domain.announced_uids import MAX_BODY, announcement_bodies
 from app.domain.document import SerializedOrder
 from app.ports.order_announcements import OnAnnounced
@@ -89,7 +90,8 @@ class NatsOrderAnnouncer:
     def announce(self, orders: Sequence[SerializedOrder]) -> None:
         if not self._peers.listening():
             return
-        bodies = list(announcement_bodies([order.uid for order in orders]))
+        limit = min(MAX_BODY, self._nc.max_payload - header_size(self._headers))  # else the server closes the link
+        bodies = list(announcement_bodies([order.uid for order in orders], limit))
         if bodies:
             self._sending = asyncio.create_task(self._send(self._sending, bodies))
 

@@ -26,10 +26,13 @@ class NotAnAnnouncement(ValueError):
     """The body is not a JSON array of at most ``MAX_UIDS`` strings, or is larger than ``MAX_BODY``."""
 
 
-def announcement_bodies(order_uids: Sequence[str]) -> Iterator[bytes]:
-    """``["uid","uid",...]`` bodies of at most ``MAX_UIDS`` uids each, the uids in their order."""
-    for start in range(0, len(order_uids), MAX_UIDS):
-        yield _ENCODER.encode(order_uids[start : start + MAX_UIDS])
+def announcement_bodies(order_uids: Sequence[str], max_bytes: int = MAX_BODY) -> Iterator[bytes]:
+    """``["uid","uid",...]`` bodies of at most ``MAX_UIDS`` uids and ``max_bytes`` each, the uids in their order.
+
+    ``max_bytes``: what the server takes in one message (its ``max_payload`` less the headers)."""
+    per_body = max(1, min(MAX_UIDS, (max_bytes - 2) // (64 + 3)))
+    for start in range(0, len(order_uids), per_body):
+        yield _ENCODER.encode(order_uids[start : start + per_body])
 
 
 def announced_uids(body: bytes) -> tuple[list[str], int]:

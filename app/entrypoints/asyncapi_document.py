@@ -95,8 +95,16 @@ def dead_letter_headers() -> Schema:
                 "'<order stream>:<sequence>:<digest of the bytes>': a dead letter written again (after a"
                 " crash) is stored once."
             ),
+            "Orders-Truncated": _string(
+                "Only on a dead letter that would not fit whole (the NATS server's max_payload, or"
+                " JetStream's 65,535 bytes of headers): what was left out, e.g. 'data cut to its first"
+                " 1048100 of 1048576 bytes; 2 of the original's headers left out; …'. The original,"
+                " whole, stays in the order stream at Orders-Stream-Sequence until its limits remove it."
+            ),
         },
-        "additionalProperties": _string("The original's own headers but its Nats-* ones, unchanged."),
+        "additionalProperties": _string(
+            "The original's own headers but its Nats-* ones, unchanged (as many as fit: see Orders-Truncated)."
+        ),
     }
 
 
@@ -196,7 +204,7 @@ def document(settings: Settings) -> dict[str, Any]:
                         "type": "string",
                         "format": "binary",
                         "description": "The original message's bytes, unchanged (not always JSON: that may"
-                        " be why it is here).",
+                        " be why it is here); only their beginning when Orders-Truncated says so.",
                     },
                 },
                 "storedOrders": {

@@ -15,6 +15,7 @@ import asyncpg
 from nats.aio.client import Client as NATS
 
 from app.adapters.pg_timestamptz_codec import use_fast_timestamptz
+from app.entrypoints.nats_reopening import Reopening
 
 log = logging.getLogger(__name__)
 
@@ -51,24 +52,35 @@ def server_list(urls: str) -> list[str]:
     return [url.strip() for url in urls.split(",") if url.strip()]
 
 
-async def connected_nats(nc: NATS, options: dict[str, Any]) -> AsyncIterator[NATS]:
+async def connected_nats(nc: NATS, options: dict[str, Any], reopening: Reopening | None = None) -> AsyncIterator[NATS]:
     """Connect with ``options`` (``nats_options``: servers, credentials, TLS, callbacks), retrying
-    until a server answers; afterwards it reconnects without limit.
+    until a server answers; afterwards it reconnects without limit, and ``reopening`` connects
+    it again should the server close it for good.
 
     ``no_echo``: the server does not send this connection what it published itself, such as
     its own announcements of stored orders (JetStream's deliveries and replies come from the
     server, so they are not affected)."""
-    await nc.connect(
-        **options,
-        no_echo=True,
-        allow_reconnect=True,
-        max_reconnect_attempts=-1,
-        reconnect_time_wait=1,
-        connect_timeout=2,
-    )
+
+    async def connect() -> None:
+        await nc.connect(
+            **options,
+            no_echo=True,
+            allow_reconnect=True,
+            max_reconnect_attempts=-1,
+            reconnect_time_wait=1,
+            connect_timeout=2,
+            closed_cb=closed,
+        )
+
+    closed = reopening.closed_callback(nc, connect) if reopening is not None else None
+    await connect()
+    if reopening is not None:
+        reopening.watch(nc, connect)
     try:
         yield nc
     finally:
+        if reopening is not None:
+            reopening.stop()
         # Closing while every server is away: nats-py's close still flushes into the lost socket,
         # after it has stopped its tasks (uvloop says so with a RuntimeError: the handle is closed).
         with contextlib.suppress(ConnectionError, RuntimeError):

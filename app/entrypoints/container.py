@@ -33,6 +33,7 @@ from app.entrypoints.after_batch import AfterBatch
 from app.entrypoints.ingest_tracing import ObservedOrderSource
 from app.entrypoints.instance_id import new_instance_id
 from app.entrypoints.nats_options import nats_options
+from app.entrypoints.nats_reopening import Reopening
 from app.entrypoints.service import OrderService
 from app.entrypoints.service_stats import ServiceStats
 from app.entrypoints.settings import Settings
@@ -67,7 +68,10 @@ class Container(containers.DeclarativeContainer):
     traces = providers.Singleton(tracing.Tracing, tracer_provider)
     instrumented = providers.Resource(tracing.instrumented, tracer_provider)
     nats_connect_options = providers.Callable(nats_options, settings=settings, name="order-service")
-    connected_nats = providers.Resource(connections.connected_nats, nc=nats_client, options=nats_connect_options)
+    nats_reopening = providers.Singleton(Reopening)
+    connected_nats = providers.Resource(
+        connections.connected_nats, nc=nats_client, options=nats_connect_options, reopening=nats_reopening
+    )
 
     names = providers.Singleton(
         JetStreamNames,
@@ -107,14 +111,14 @@ class Container(containers.DeclarativeContainer):
     reads = providers.Singleton(read_replica.reading_repository, primary=repository, pool=replica_pool)
     dead_letters = providers.Singleton(
         JetStreamDeadLetterSink,
-        js=jetstream,
+        nc=nats_client,
         stream=settings.provided.dlq_stream,
         subject=settings.provided.dlq_subject,
         source_stream=settings.provided.orders_stream,
     )
     publisher = providers.Singleton(
         JetStreamOrderPublisher,
-        js=jetstream,
+        nc=nats_client,
         subject=settings.provided.orders_subject,
         context_headers=providers.Callable(tracing.trace_headers, traces),
     )
@@ -203,6 +207,7 @@ class Container(containers.DeclarativeContainer):
         announcer=announcer,
         announcements=announcements,
         stored_elsewhere=stored_elsewhere,
+        reopening=nats_reopening,
     )
     web_parts = providers.Singleton(
         WebParts,

@@ -20,7 +20,7 @@ async def produce_command(settings: Settings, args: argparse.Namespace) -> int:
         messages = generated_messages(args.count, args.invalid_ratio, args.duplicate_ratio, args.seed)
     nc = await connect_nats(settings, "orders-producer")
     try:
-        publisher = JetStreamOrderPublisher(nc.jetstream(), subject=settings.orders_subject)
+        publisher = JetStreamOrderPublisher(nc, subject=settings.orders_subject)
         report = await produce(
             publisher,
             messages,

@@ -13,6 +13,7 @@ from typing import TypeVar
 from app.domain.ingest_loop import IngestLoop
 from app.domain.order_lookup import WarmUpCache
 from app.domain.stored_elsewhere import StoredElsewhere
+from app.entrypoints.nats_reopening import Reopening
 from app.entrypoints.service_stats import ServiceStats
 from app.ports.order_announcements import OrderAnnouncements, OrderAnnouncer
 from app.ports.order_cache import OrderCache
@@ -55,6 +56,7 @@ class OrderService:
         announcements: OrderAnnouncements,
         stored_elsewhere: StoredElsewhere,
         settle_every: float = 0.1,
+        reopening: Reopening | None = None,
     ) -> None:
         self._migrator = migrator
         self._topology = topology
@@ -75,6 +77,8 @@ class OrderService:
         self.ready = asyncio.Event()
         self._tasks: list[asyncio.Task[None]] = []
         self._loop_task: asyncio.Task[None] | None = None
+        if reopening is not None:
+            reopening.after_reopen(self._subscribe_again)
 
     def is_ready(self) -> bool:
         return self.ready.is_set()
@@ -114,6 +118,15 @@ class OrderService:
         if self._listening:
             await self._announcements.unsubscribe()
             await self._stored_elsewhere.close()
+
+    async def _subscribe_again(self) -> None:
+        """After NATS was connected again: the client dropped every subscription when it was closed."""
+        if self._listening:
+            await self._announcements.unsubscribe()
+            await self._announcements.subscribe(self._stored_elsewhere)
+        if self._subscribed:
+            await self._source.start()
+        log.info("subscribed again")
 
     async def readiness(self) -> dict[str, bool]:
         """Each part that must hold for the service to take traffic."""

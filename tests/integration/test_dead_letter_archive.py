@@ -44,10 +44,14 @@ def archive(js: JetStreamContext, names: JetStreamNames) -> JetStreamDeadLetterA
 
 
 async def dead_letter(
-    js: JetStreamContext, names: JetStreamNames, source: JetStreamOrderSource, letters: list[tuple[bytes, str, str]]
+    nc: nats.NATS,
+    js: JetStreamContext,
+    names: JetStreamNames,
+    source: JetStreamOrderSource,
+    letters: list[tuple[bytes, str, str]],
 ) -> None:
     """Publish each body with its uid as message id, fetch it, dead-letter it with (kind, reason)."""
-    sink = JetStreamDeadLetterSink(js, names.dlq_stream, names.dlq_subject, names.stream, timeout=2)
+    sink = JetStreamDeadLetterSink(nc, names.dlq_stream, names.dlq_subject, names.stream, timeout=2)
     for n, (body, _, _) in enumerate(letters):
         await js.publish(names.subject, body, headers={"Nats-Msg-Id": f"id-{uuid.uuid4()}", "X-Trace": f"t{n}"})
     messages = await source.fetch(len(letters), timeout=2)
@@ -60,8 +64,10 @@ async def all_of(archive: JetStreamDeadLetterArchive, **selection: object) -> li
     return [letter async for letter in archive.letters(**selection)]  # type: ignore[arg-type]
 
 
-async def test_letters_are_listed_oldest_first_with_what_the_headers_say(archive, js, names, source) -> None:
-    await dead_letter(js, names, source, [(b"{bad", "invalid", "not valid JSON"), (b"{}", "conflict", "taken")])
+async def test_letters_are_listed_oldest_first_with_what_the_headers_say(
+    nc: nats.NATS, archive, js, names, source
+) -> None:
+    await dead_letter(nc, js, names, source, [(b"{bad", "invalid", "not valid JSON"), (b"{}", "conflict", "taken")])
 
     first, second = await all_of(archive)
 
@@ -72,19 +78,19 @@ async def test_letters_are_listed_oldest_first_with_what_the_headers_say(archive
     assert await archive.total() == 2
 
 
-async def test_the_newest_and_a_time_span_select_letters(archive, js, names, source) -> None:
-    await dead_letter(js, names, source, [(b"1", "invalid", "one"), (b"2", "invalid", "two")])
+async def test_the_newest_and_a_time_span_select_letters(nc: nats.NATS, archive, js, names, source) -> None:
+    await dead_letter(nc, js, names, source, [(b"1", "invalid", "one"), (b"2", "invalid", "two")])
     await asyncio.sleep(0.05)
     since = datetime.now(UTC)
-    await dead_letter(js, names, source, [(b"3", "unexpected", "three")])
+    await dead_letter(nc, js, names, source, [(b"3", "unexpected", "three")])
 
     assert [letter.reason for letter in await all_of(archive, newest=2)] == ["two", "three"]
     assert [letter.reason for letter in await all_of(archive, since=since)] == ["three"]
     assert await all_of(archive, since=datetime.now(UTC) + timedelta(hours=1)) == []
 
 
-async def test_thousands_of_letters_are_listed_in_one_pass(archive, js, names, source) -> None:
-    await dead_letter(js, names, source, [(b"x%d" % n, "invalid", f"r{n}") for n in range(1200)])
+async def test_thousands_of_letters_are_listed_in_one_pass(nc: nats.NATS, archive, js, names, source) -> None:
+    await dead_letter(nc, js, names, source, [(b"x%d" % n, "invalid", f"r{n}") for n in range(1200)])
 
     letters = await all_of(archive)
 
@@ -93,8 +99,8 @@ async def test_thousands_of_letters_are_listed_in_one_pass(archive, js, names, s
     assert info == [], "the listing's consumer is removed afterwards"
 
 
-async def test_a_letter_is_read_with_its_bytes_and_headers(archive, js, names, source) -> None:
-    await dead_letter(js, names, source, [(b'{"order_uid": 7}', "invalid", "order_uid: not a string")])
+async def test_a_letter_is_read_with_its_bytes_and_headers(nc: nats.NATS, archive, js, names, source) -> None:
+    await dead_letter(nc, js, names, source, [(b'{"order_uid": 7}', "invalid", "order_uid: not a string")])
 
     letter = await archive.letter(1)
 
@@ -107,7 +113,7 @@ async def test_a_letter_is_read_with_its_bytes_and_headers(archive, js, names, s
 async def test_a_replay_gets_past_the_duplicate_window_with_the_original_headers(
     archive, js, names, source, nc
 ) -> None:
-    await dead_letter(js, names, source, [(b'{"order": 1}', "unexpected", "a bug, since fixed")])
+    await dead_letter(nc, js, names, source, [(b'{"order": 1}', "unexpected", "a bug, since fixed")])
     letter = await archive.letter(1)
     assert letter is not None
 
@@ -129,8 +135,8 @@ async def test_a_replay_gets_past_the_duplicate_window_with_the_original_headers
     await copy.ack()
 
 
-async def test_remove_deletes_one_letter(archive, js, names, source) -> None:
-    await dead_letter(js, names, source, [(b"a", "invalid", "one"), (b"b", "invalid", "two")])
+async def test_remove_deletes_one_letter(nc: nats.NATS, archive, js, names, source) -> None:
+    await dead_letter(nc, js, names, source, [(b"a", "invalid", "one"), (b"b", "invalid", "two")])
 
     assert await archive.remove(1) is True
     assert await archive.remove(1) is False

@@ -129,9 +129,9 @@ async def test_ensure_topology_updates_existing_stream_and_consumer(
 # --- publisher --------------------------------------------------------------------------------
 
 
-async def test_publisher_dedupes_by_msg_id(js: JetStreamContext, names: JetStreamNames) -> None:
+async def test_publisher_dedupes_by_msg_id(nc: nats.NATS, js: JetStreamContext, names: JetStreamNames) -> None:
     await ensure_topology(js, names)
-    publisher = JetStreamOrderPublisher(js, names.subject, timeout=2)
+    publisher = JetStreamOrderPublisher(nc, names.subject, timeout=2)
 
     assert await publisher.publish(b'{"order_uid": "a"}', "uid-a") is True
     assert await publisher.publish(b'{"order_uid": "a"}', "uid-a") is False
@@ -274,6 +274,7 @@ async def test_stop_unsubscribes_and_keeps_the_durable(
 
 
 async def test_dead_letter_keeps_bytes_and_adds_headers(
+    nc: nats.NATS,
     js: JetStreamContext,
     names: JetStreamNames,
     source: JetStreamOrderSource,
@@ -283,7 +284,7 @@ async def test_dead_letter_keeps_bytes_and_adds_headers(
     await js.publish(names.subject, body, headers={"Nats-Msg-Id": "orig-7", "X-Custom": "keep me"})
     [_, message] = await source.fetch(2, timeout=2)
     assert message.stream_sequence == 2
-    sink = JetStreamDeadLetterSink(js, names.dlq_stream, names.dlq_subject, names.stream, timeout=2)
+    sink = JetStreamDeadLetterSink(nc, names.dlq_stream, names.dlq_subject, names.stream, timeout=2)
 
     await sink.dead_letter(message, "invalid JSON\n  at line 1\r\n\tcolumn 17", "invalid", "uid\r\n1")
 
@@ -301,6 +302,7 @@ async def test_dead_letter_keeps_bytes_and_adds_headers(
 
 
 async def test_dead_letter_twice_is_stored_once(
+    nc: nats.NATS,
     js: JetStreamContext,
     names: JetStreamNames,
     source: JetStreamOrderSource,
@@ -308,7 +310,7 @@ async def test_dead_letter_twice_is_stored_once(
     await js.publish(names.subject, b"bad one")
     await js.publish(names.subject, b"bad two")
     one, two = await source.fetch(2, timeout=2)
-    sink = JetStreamDeadLetterSink(js, names.dlq_stream, names.dlq_subject, names.stream, timeout=2)
+    sink = JetStreamDeadLetterSink(nc, names.dlq_stream, names.dlq_subject, names.stream, timeout=2)
 
     await sink.dead_letter(one, "boom", "unexpected", None)
     await sink.dead_letter(one, "boom again", "unexpected", None)  # e.g. a retry after a crash before the ack
@@ -319,13 +321,14 @@ async def test_dead_letter_twice_is_stored_once(
 
 
 async def test_dead_letter_without_dlq_stream_raises_unavailable(
+    nc: nats.NATS,
     js: JetStreamContext,
     names: JetStreamNames,
     source: JetStreamOrderSource,
 ) -> None:
     await js.publish(names.subject, b"nowhere to go")
     [message] = await source.fetch(1, timeout=2)
-    sink = JetStreamDeadLetterSink(js, names.dlq_stream, f"nobody_{uuid.uuid4().hex[:8]}.dlq", names.stream, timeout=1)
+    sink = JetStreamDeadLetterSink(nc, names.dlq_stream, f"nobody_{uuid.uuid4().hex[:8]}.dlq", names.stream, timeout=1)
 
     started = time.monotonic()
     with pytest.raises(DeadLetterUnavailable):

@@ -75,7 +75,7 @@ async def refused(**options: Any) -> BaseException:
 async def publish_as_producer(settings: Settings, body: bytes, uid: str) -> bool:
     nc = await nats.connect(**nats_options(settings, "producer"))
     try:
-        return await JetStreamOrderPublisher(nc.jetstream(), settings.orders_subject).publish(body, uid)
+        return await JetStreamOrderPublisher(nc, settings.orders_subject).publish(body, uid)
     finally:
         await nc.close()
 

@@ -39,16 +39,14 @@ def nats_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
 
 
 @pytest_asyncio.fixture
-async def js(nats_url: str, request: pytest.FixtureRequest) -> AsyncIterator[JetStreamContext]:
+async def js(nc: nats.NATS) -> AsyncIterator[JetStreamContext]:
     """A fresh ORDERS stream on orders.> for each test, with a 2-minute dedupe window."""
-    nc = await nats.connect(nats_url)
     js = nc.jetstream()
     await js.add_stream(name="ORDERS", subjects=["orders.>"], duplicate_window=120)
     try:
         yield js
     finally:
         await js.delete_stream("ORDERS")
-        await nc.close()
 
 
 async def stored_bodies(js: JetStreamContext) -> list[bytes]:
@@ -91,11 +89,11 @@ class InFlight:
             self.now -= 1
 
 
-async def test_generated_mix_is_stored_deduplicated_and_printed(js: JetStreamContext) -> None:
+async def test_generated_mix_is_stored_deduplicated_and_printed(nc: nats.NATS, js: JetStreamContext) -> None:
     messages = list(generated_messages(600, invalid_ratio=0.15, duplicate_ratio=0.15, seed=7))
     kept = expected_stored(messages)
     out = io.StringIO()
-    publisher = InFlight(JetStreamOrderPublisher(js, SUBJECT))
+    publisher = InFlight(JetStreamOrderPublisher(nc, SUBJECT))
 
     report = await produce(publisher, messages, concurrency=64, progress=False, out=out)
 
@@ -108,20 +106,20 @@ async def test_generated_mix_is_stored_deduplicated_and_printed(js: JetStreamCon
     assert 40 <= len(invalid) <= 150  # ~15 % of 600
 
 
-async def test_valid_and_invalid_generated_messages(js: JetStreamContext) -> None:
+async def test_valid_and_invalid_generated_messages(nc: nats.NATS, js: JetStreamContext) -> None:
     valid = list(generated_messages(300, seed=1))
     assert all(msg_id == parse_order(body).order_uid for body, msg_id in valid)
     invalid = list(generated_messages(90, invalid_ratio=1.0, seed=2))
     assert not any(is_valid(body) for body, _ in invalid)
     assert sum(msg_id is None for _, msg_id in invalid) >= 20  # not JSON, arrays, missing uid...
-    report = await produce(JetStreamOrderPublisher(js, SUBJECT), valid + invalid, out=io.StringIO())
+    report = await produce(JetStreamOrderPublisher(nc, SUBJECT), valid + invalid, out=io.StringIO())
     assert report.failed == 0
     assert report.published + report.duplicates == 390
 
 
-async def test_resending_the_same_orders_is_reported_as_duplicates(js: JetStreamContext) -> None:
+async def test_resending_the_same_orders_is_reported_as_duplicates(nc: nats.NATS, js: JetStreamContext) -> None:
     messages = list(generated_messages(120, seed=3))
-    publisher = JetStreamOrderPublisher(js, SUBJECT)
+    publisher = JetStreamOrderPublisher(nc, SUBJECT)
     first = await produce(publisher, messages, out=io.StringIO())
     out = io.StringIO()
     again = await produce(publisher, iter(messages), out=out)
@@ -132,27 +130,29 @@ async def test_resending_the_same_orders_is_reported_as_duplicates(js: JetStream
     assert await publisher.publish(messages[0][0], messages[0][1]) is False
 
 
-async def test_rate_is_honoured(js: JetStreamContext) -> None:
+async def test_rate_is_honoured(nc: nats.NATS, js: JetStreamContext) -> None:
     started = time.monotonic()
     report = await produce(
-        JetStreamOrderPublisher(js, SUBJECT), generated_messages(50, seed=4), rate=100, out=io.StringIO()
+        JetStreamOrderPublisher(nc, SUBJECT), generated_messages(50, seed=4), rate=100, out=io.StringIO()
     )
     assert time.monotonic() - started >= 0.4
     assert report.published == 50
 
 
-async def test_async_source_and_progress_bar(js: JetStreamContext, capsys: pytest.CaptureFixture[str]) -> None:
+async def test_async_source_and_progress_bar(
+    nc: nats.NATS, js: JetStreamContext, capsys: pytest.CaptureFixture[str]
+) -> None:
     async def source() -> AsyncIterator[Message]:
         for message in generated_messages(150, seed=5):
             yield message
 
-    report = await produce(JetStreamOrderPublisher(js, SUBJECT), source(), progress=True, out=io.StringIO())
+    report = await produce(JetStreamOrderPublisher(nc, SUBJECT), source(), progress=True, out=io.StringIO())
     assert report.published == 150
     assert "150" in capsys.readouterr().err
 
 
-async def test_unacknowledged_publishes_fail_after_retries(js: JetStreamContext) -> None:
-    publisher = JetStreamOrderPublisher(js, "nobody.listens", timeout=1.0)
+async def test_unacknowledged_publishes_fail_after_retries(nc: nats.NATS, js: JetStreamContext) -> None:
+    publisher = JetStreamOrderPublisher(nc, "nobody.listens", timeout=1.0)
     with pytest.raises(PublishFailed):
         await publisher.publish(b"{}", "x1")
     out = io.StringIO()
@@ -163,8 +163,8 @@ async def test_unacknowledged_publishes_fail_after_retries(js: JetStreamContext)
     assert out.getvalue() == ""
 
 
-async def test_bad_message_id_fails_alone_and_source_errors_propagate(js: JetStreamContext) -> None:
-    publisher = JetStreamOrderPublisher(js, SUBJECT)
+async def test_bad_message_id_fails_alone_and_source_errors_propagate(nc: nats.NATS, js: JetStreamContext) -> None:
+    publisher = JetStreamOrderPublisher(nc, SUBJECT)
     report = await produce(publisher, [(b"{}", "bad\r\nid"), (b"{}", "good")], out=io.StringIO())
     assert (report.published, report.failed) == (1, 1)
 
@@ -177,7 +177,9 @@ async def test_bad_message_id_fails_alone_and_source_errors_propagate(js: JetStr
     assert (await js.stream_info("ORDERS")).state.messages == 21  # what was sent got through
 
 
-async def test_file_messages(js: JetStreamContext, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+async def test_file_messages(
+    nc: nats.NATS, js: JetStreamContext, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     orders = [orjson.loads(body) for body, _ in generated_messages(6, seed=6)]
     obj = tmp_path / "one.json"
     obj.write_bytes(SAMPLE.read_bytes())
@@ -204,7 +206,7 @@ async def test_file_messages(js: JetStreamContext, tmp_path: Path, monkeypatch: 
         (b'{"order_uid": 5}', None),
     ]
     out = io.StringIO()
-    report = await produce(JetStreamOrderPublisher(js, SUBJECT), messages, out=out)
+    report = await produce(JetStreamOrderPublisher(nc, SUBJECT), messages, out=out)
     assert (report.published, report.failed) == (len(messages), 0)
     assert sorted(out.getvalue().splitlines()) == sorted(["b563feb7b2b84b6test", *uids])
     assert Counter(await stored_bodies(js)) == Counter(body for body, _ in messages)

@@ -78,7 +78,8 @@ SUBMIT_ORDER: Operation = {
     "requestBody": {
         "required": True,
         "content": json_body(ref("Order")),
-        "description": "An order, at most 1 MiB.",
+        "description": "An order, at most 1 MiB, and at most what the stream takes with the message's"
+        " headers: the NATS server's max_payload (1 MiB unless configured) less about 100 bytes.",
     },
     "responses": {
         "201": {
@@ -93,7 +94,10 @@ SUBMIT_ORDER: Operation = {
         },
         "400": BAD_QUERY,
         "409": problem_response("An order with this order_uid is stored with different content."),
-        "413": problem_response("The body is larger than 1 MiB."),
+        "413": problem_response(
+            "The body is larger than 1 MiB, or than the NATS server's max_payload less the message's headers;"
+            " `detail` states the limit and `limit` holds it in bytes."
+        ),
         "415": problem_response("The body is not sent as application/json."),
         "422": problem_response("The order is invalid; `errors` lists every violation.", "ValidationProblem"),
         "503": problem_response("The service is starting, or the stream did not take the order; retry."),
