@@ -177,6 +177,7 @@ class Container(containers.DeclarativeContainer):
         dead_letters=dead_letters,
         source=source,
         metrics=metrics,
+        topology=topology,
     )
     service = providers.Singleton(
         OrderService,

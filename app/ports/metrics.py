@@ -4,6 +4,7 @@ from collections.abc import Mapping
 from typing import Protocol
 
 from app.domain.ingest_orders import BatchReport
+from app.ports.service_setup import StreamUsage
 
 
 class HttpTimings(Protocol):
@@ -28,6 +29,9 @@ class ServiceMetrics(Protocol):
         """``count`` orders stored by other instances were announced to this one."""
 
     def set_consumer_pending(self, count: int) -> None: ...
+
+    def set_stream_usage(self, streams: list[StreamUsage]) -> None:
+        """What the streams hold, against their size limits."""
 
     def set_readiness(self, checks: Mapping[str, bool]) -> None:
         """What ``/readyz`` found: each check, and whether all hold."""

@@ -23,7 +23,7 @@ from app.ports.order_feed import FeedListener, FeedNews, OrderFeed
 from app.ports.order_messages import DeadLetterSink, DeadLetterUnavailable, OrderMessage, OrderMessageSource
 from app.ports.order_publisher import OrderPublisher, PublishFailed
 from app.ports.order_repository import OrderNotStorable, OrderRepository, SaveOutcome, StorageUnavailable
-from app.ports.service_setup import SchemaMigrator, StreamTopology
+from app.ports.service_setup import SchemaMigrator, StreamTopology, StreamUsage
 
 
 class FakeOrderRepository:
@@ -448,6 +448,7 @@ class FakeMetrics:
         self.learned = 0
         self.pending: int | None = None
         self.readiness: dict[str, bool] = {}
+        self.stream_usage: list[StreamUsage] = []
 
     def record_batch(self, report: BatchReport, size: int, seconds: float) -> None:
         self.batches.append((report, size, seconds))
@@ -457,6 +458,9 @@ class FakeMetrics:
 
     def set_consumer_pending(self, count: int) -> None:
         self.pending = count
+
+    def set_stream_usage(self, streams: list[StreamUsage]) -> None:
+        self.stream_usage = list(streams)
 
     def set_readiness(self, checks: Mapping[str, bool]) -> None:
         self.readiness = dict(checks)
@@ -487,11 +491,15 @@ class FakeTopology:
     def __init__(self) -> None:
         self.ensured = 0
         self.hold: asyncio.Event | None = None
+        self.streams = [StreamUsage("ORDERS", 0, 2**30), StreamUsage("ORDERS_DLQ", 0, -1)]
 
     async def ensure(self) -> None:
         if self.hold is not None:
             await self.hold.wait()
         self.ensured += 1
+
+    async def usage(self) -> list[StreamUsage]:
+        return self.streams
 
 
 def _conforms() -> None:
