@@ -7,6 +7,11 @@ letter with its bytes is read by sequence. A replay publishes the original bytes
 and headers to the ingest subject with a message id of its own,
 ``replay:<stream>:<sequence>:<digest>``: the original's id may still be inside
 the ingest stream's duplicate window, which would drop the replay unseen.
+
+A replayed letter is removed without erasing its bytes (``no_erase``, through the
+JetStream API itself: nats-py's ``delete_msg`` always erases): its copy lives on in
+the ingest stream, and erasing overwrites the bytes on disk, one letter at a time,
+at about 200 letters a second here against 21,000 without. A purge still erases.
 """
 
 import contextlib
@@ -16,8 +21,10 @@ from datetime import UTC, datetime
 
 import nats.errors
 import nats.js.errors
+import orjson
+from nats.aio.client import Client as NATS
 from nats.js import JetStreamContext
-from nats.js.api import AckPolicy, ConsumerConfig, DeliverPolicy
+from nats.js.api import DEFAULT_PREFIX, AckPolicy, ConsumerConfig, DeliverPolicy
 
 from app.adapters.jetstream_dead_letter_sink import (
     DEAD_LETTER_HEADERS,
@@ -30,15 +37,20 @@ from app.ports.dead_letter_archive import ArchiveUnavailable, DeadLetter, Replay
 
 REPLAY_OF_HEADER = "Orders-Replay-Of"  # on a replayed message: the dead letter it came from
 _BATCH = 500
-_NO_MESSAGE = (10037, 10057)  # JetStream's error codes for "no message found" (10057: on delete)
+# JetStream's error codes for "no message found": 10057 on an erasing delete, 10043 without erasing
+_NO_MESSAGE = (10037, 10057, 10043)
 _NATS_ERRORS = (nats.errors.Error, TimeoutError)  # nats.errors.Error covers nats.js.errors.*
 
 
 class JetStreamDeadLetterArchive:
     """Reads, replays and removes the dead letters of ``stream``; replays go to ``ingest_subject``."""
 
-    def __init__(self, js: JetStreamContext, stream: str, ingest_subject: str, timeout: float = 5.0) -> None:
+    def __init__(
+        self, js: JetStreamContext, stream: str, ingest_subject: str, timeout: float = 5.0, nc: NATS | None = None
+    ) -> None:
+        """``nc``, the connection of ``js``, lets removals skip erasing; without it they always erase."""
         self._js = js
+        self._nc = nc
         self._stream = stream
         self._ingest_subject = ingest_subject
         self._timeout = timeout
@@ -112,15 +124,26 @@ class JetStreamDeadLetterArchive:
             raise ReplayNotAcknowledged(_describe(error)) from error
         return replay_id
 
-    async def remove(self, sequence: int) -> bool:
+    async def remove(self, sequence: int, erase: bool = True) -> bool:
         try:
-            return await self._js.delete_msg(self._stream, sequence)
+            if erase or self._nc is None:
+                return await self._js.delete_msg(self._stream, sequence)
+            return await self._delete_unerased(sequence)
         except nats.js.errors.APIError as error:
             if isinstance(error, nats.js.errors.NotFoundError) or error.err_code in _NO_MESSAGE:
                 return False
             raise ArchiveUnavailable(_describe(error)) from error
         except _NATS_ERRORS as error:
             raise ArchiveUnavailable(_describe(error)) from error
+
+    async def _delete_unerased(self, sequence: int) -> bool:
+        assert self._nc is not None
+        request = orjson.dumps({"seq": sequence, "no_erase": True})
+        reply = await self._nc.request(f"{DEFAULT_PREFIX}.STREAM.MSG.DELETE.{self._stream}", request, self._timeout)
+        answer = orjson.loads(reply.data)
+        if "error" in answer:
+            raise nats.js.errors.APIError.from_error(answer["error"])  # (which raises the matching kind itself)
+        return bool(answer.get("success"))
 
     async def _forget(self, consumer: str) -> None:
         """Remove the listing's consumer now rather than when the server finds it idle."""

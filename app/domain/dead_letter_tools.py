@@ -124,7 +124,8 @@ class DeadLetterTools:
             settled.failed[sequence] = f"not replayed: {error}"
             return True
         try:
-            await self._archive.remove(sequence)  # False: someone removed it meanwhile, as well
+            # Not erased: its copy is in the ingest stream now. False: someone removed it meanwhile.
+            await self._archive.remove(sequence, erase=False)
         except ArchiveUnavailable as error:
             settled.failed[sequence] = f"replayed as {replay_id}, but the dead letter stays: {error}"
             return True

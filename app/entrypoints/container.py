@@ -116,6 +116,7 @@ class Container(containers.DeclarativeContainer):
         js=jetstream,
         stream=settings.provided.dlq_stream,
         ingest_subject=settings.provided.orders_subject,
+        nc=nats_client,
     )
     source = providers.Singleton(
         JetStreamOrderSource,

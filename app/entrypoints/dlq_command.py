@@ -75,7 +75,7 @@ async def dlq_command(settings: Settings, args: argparse.Namespace, out: TextIO 
         return 2
     nc = await nats.connect(**nats_options(settings, "orders-dlq"), connect_timeout=5)
     try:
-        archive = JetStreamDeadLetterArchive(nc.jetstream(), settings.dlq_stream, settings.orders_subject)
+        archive = JetStreamDeadLetterArchive(nc.jetstream(), settings.dlq_stream, settings.orders_subject, nc=nc)
         return await _run(DeadLetterTools(archive), args, selection, out)
     except ArchiveUnavailable as error:
         print(f"the dead-letter stream {settings.dlq_stream!r} cannot be read: {error}", file=sys.stderr)

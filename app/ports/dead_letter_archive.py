@@ -47,5 +47,6 @@ class DeadLetterArchive(Protocol):
         the replay's own, and return that id once the stream acknowledged it (also when the
         stream had it already). Raises ReplayNotAcknowledged."""
 
-    async def remove(self, sequence: int) -> bool:
-        """Delete one dead letter; False if there was none at ``sequence``."""
+    async def remove(self, sequence: int, erase: bool = True) -> bool:
+        """Delete one dead letter; False if there was none at ``sequence``. ``erase``: overwrite its
+        bytes where they were stored (slow); a replayed letter, whose copy lives on, needs not."""

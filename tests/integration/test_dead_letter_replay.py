@@ -33,8 +33,8 @@ async def js(nc: nats.NATS, names: JetStreamNames) -> JetStreamContext:
 
 
 @pytest.fixture
-def archive(js: JetStreamContext, names: JetStreamNames) -> JetStreamDeadLetterArchive:
-    return JetStreamDeadLetterArchive(js, names.dlq_stream, names.subject, timeout=10)
+def archive(js: JetStreamContext, names: JetStreamNames, nc: nats.NATS) -> JetStreamDeadLetterArchive:
+    return JetStreamDeadLetterArchive(js, names.dlq_stream, names.subject, timeout=10, nc=nc)
 
 
 async def add_letters(js: JetStreamContext, names: JetStreamNames, count: int, kind: str = "invalid") -> None:
@@ -93,21 +93,21 @@ class ForgetfulArchive(JetStreamDeadLetterArchive):
     """The real archive, but its first ``fail`` removals fail, as if the command died between a
     copy's acknowledgement and the letter's removal."""
 
-    def __init__(self, js: JetStreamContext, names: JetStreamNames, fail: int) -> None:
-        super().__init__(js, names.dlq_stream, names.subject, timeout=10)
+    def __init__(self, js: JetStreamContext, names: JetStreamNames, nc: nats.NATS, fail: int) -> None:
+        super().__init__(js, names.dlq_stream, names.subject, timeout=10, nc=nc)
         self.fail = fail
 
-    async def remove(self, sequence: int) -> bool:
+    async def remove(self, sequence: int, erase: bool = True) -> bool:
         if self.fail > 0:
             self.fail -= 1
             raise ArchiveUnavailable("lost before the removal")
-        return await super().remove(sequence)
+        return await super().remove(sequence, erase)
 
 
-async def test_a_replay_run_again_after_a_failure_half_way_sends_no_letter_twice(js, names, archive) -> None:
+async def test_a_replay_run_again_after_a_failure_half_way_sends_no_letter_twice(js, names, archive, nc) -> None:
     await add_letters(js, names, LETTERS)
 
-    first = await DeadLetterTools(ForgetfulArchive(js, names, fail=1000)).replay(Selection(kind="invalid"))
+    first = await DeadLetterTools(ForgetfulArchive(js, names, nc, fail=1000)).replay(Selection(kind="invalid"))
     second = await DeadLetterTools(archive).replay(Selection(kind="invalid"))
 
     assert len(first.failed) == 1000 and len(first.done) == LETTERS - 1000
@@ -115,3 +115,23 @@ async def test_a_replay_run_again_after_a_failure_half_way_sends_no_letter_twice
     copies = await replayed_copies(js, names)
     assert copies == {f"{names.dlq_stream}:{n}": 1 for n in range(1, LETTERS + 1)}, "their second copies were dropped"
     assert await archive.total() == 0
+
+
+async def test_a_letter_removed_unerased_is_gone_and_a_missing_one_says_so(js, names, archive) -> None:
+    await add_letters(js, names, 3)
+
+    assert await archive.remove(2, erase=False) is True
+    assert await archive.remove(2, erase=False) is False, "already gone"
+    assert await archive.remove(99, erase=False) is False
+
+    assert [letter.sequence async for letter in archive.letters()] == [1, 3]
+    assert await archive.letter(2) is None
+
+
+async def test_an_unerased_removal_without_the_stream_or_the_server_says_so(nats_url: str) -> None:
+    nc = await nats.connect(nats_url)
+    archive = JetStreamDeadLetterArchive(nc.jetstream(), "NO_SUCH_DLQ", "nowhere.new", timeout=2, nc=nc)
+    assert await archive.remove(1, erase=False) is False, "no stream: no letter there"
+    await nc.close()
+    with pytest.raises(ArchiveUnavailable):
+        await archive.remove(1, erase=False)

@@ -239,6 +239,7 @@ class FakeDeadLetterArchive:
     def __init__(self) -> None:
         self.stored: dict[int, DeadLetter] = {}
         self.replayed: list[tuple[int, str]] = []
+        self.erased = 0  # letters removed with their bytes overwritten
         self.down = self.replay_down = False
         self._next = 1
 
@@ -275,8 +276,9 @@ class FakeDeadLetterArchive:
         self.replayed.append((letter.sequence, replay_id))
         return replay_id
 
-    async def remove(self, sequence: int) -> bool:
+    async def remove(self, sequence: int, erase: bool = True) -> bool:
         self._check_up()
+        self.erased += erase and sequence in self.stored
         return self.stored.pop(sequence, None) is not None
 
 
