@@ -8,11 +8,13 @@ from nats.js import JetStreamContext
 from nats.js.api import StorageType, StreamConfig
 from prometheus_client.parser import text_string_to_metric_families
 
+from app.adapters.jetstream_order_publisher import JetStreamOrderPublisher
 from app.adapters.jetstream_topology import JetStreamNames, StreamLimits, ensure_topology, streams_usage
 from app.adapters.memory_order_cache import MemoryOrderCache
 from app.adapters.prometheus_metrics import PrometheusMetrics
 from app.entrypoints.container import Container
 from app.entrypoints.settings import Settings
+from app.ports.order_publisher import PublishFailed
 from tests.servers import TEST_STREAM_BYTES, isolated_settings
 
 
@@ -70,3 +72,20 @@ async def test_a_limit_the_servers_cannot_reserve_leaves_an_existing_stream_as_i
 
     config = (await js.stream_info(names.stream)).config
     assert (config.max_bytes, config.max_age) == (-1, 600), "no size limit, the rest as the service needs"
+
+
+async def test_a_full_stream_refuses_publishes_and_keeps_what_it_holds(
+    js: JetStreamContext, names: JetStreamNames
+) -> None:
+    small = dataclasses.replace(names, limits=StreamLimits(max_age=600, max_bytes=20_000))
+    await ensure_topology(js, small)
+    publisher = JetStreamOrderPublisher(js, subject=names.subject, timeout=2)
+
+    with pytest.raises(PublishFailed):
+        for n in range(100):  # 1 KB each: the limit is reached after about 20
+            await publisher.publish(b"x" * 1000, f"m{n}")
+
+    held = (await js.stream_info(names.stream)).state
+    assert 10 <= held.messages < 20 and held.first_seq == 1, "nothing dropped to make room"
+    orders = (await streams_usage(js, small))[0]
+    assert orders.bytes / orders.max_bytes > 0.8, "the alert's threshold was passed before"
