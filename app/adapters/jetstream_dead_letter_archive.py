@@ -16,7 +16,7 @@ at about 200 letters a second here against 21,000 without. A purge still erases.
 
 import contextlib
 import hashlib
-from collections.abc import AsyncIterator, Mapping
+from collections.abc import AsyncIterator, Collection, Mapping
 from datetime import UTC, datetime
 
 import nats.errors
@@ -37,6 +37,7 @@ from app.ports.dead_letter_archive import ArchiveUnavailable, DeadLetter, Replay
 
 REPLAY_OF_HEADER = "Orders-Replay-Of"  # on a replayed message: the dead letter it came from
 _BATCH = 500
+_SCATTERED = 4  # letters_in reads one by one when fewer than one in this many of its span are wanted
 # JetStream's error codes for "no message found": 10057 on an erasing delete, 10043 without erasing
 _NO_MESSAGE = (10037, 10057, 10043)
 _NATS_ERRORS = (nats.errors.Error, TimeoutError)  # nats.errors.Error covers nats.js.errors.*
@@ -56,13 +57,7 @@ class JetStreamDeadLetterArchive:
         self._timeout = timeout
 
     async def letters(self, since: datetime | None = None, newest: int | None = None) -> AsyncIterator[DeadLetter]:
-        config = ConsumerConfig(
-            ack_policy=AckPolicy.NONE,
-            headers_only=True,
-            mem_storage=True,
-            inactive_threshold=30.0,
-            deliver_policy=DeliverPolicy.ALL,
-        )
+        config = _reading(headers_only=True)
         try:
             state = (await self._js.stream_info(self._stream)).state
             if not state.messages:
@@ -72,9 +67,35 @@ class JetStreamDeadLetterArchive:
             elif newest is not None:
                 config.deliver_policy = DeliverPolicy.BY_START_SEQUENCE
                 config.opt_start_seq = max(state.first_seq, state.last_seq - newest + 1)
-            consumer = await self._js.add_consumer(self._stream, config)
         except nats.js.errors.NotFoundError:
             return  # no dead-letter stream yet: no dead letters
+        except _NATS_ERRORS as error:
+            raise ArchiveUnavailable(_describe(error)) from error
+        async for letter in self._read(config):
+            yield letter
+
+    async def letters_in(self, sequences: Collection[int]) -> AsyncIterator[DeadLetter]:
+        wanted = set(sequences)
+        if not wanted:
+            return
+        first, last = min(wanted), max(wanted)
+        if len(wanted) * _SCATTERED < last - first + 1:  # a few letters far apart: one read each
+            for sequence in sorted(wanted):
+                if (found := await self.letter(sequence)) is not None:
+                    yield found
+            return
+        config = _reading(headers_only=False)
+        config.deliver_policy, config.opt_start_seq = DeliverPolicy.BY_START_SEQUENCE, first
+        async for letter in self._read(config, last):
+            if letter.sequence in wanted:
+                yield letter
+
+    async def _read(self, config: ConsumerConfig, last: int | None = None) -> AsyncIterator[DeadLetter]:
+        """The letters a short-lived consumer of ``config`` delivers, up to sequence ``last`` if given."""
+        try:
+            consumer = await self._js.add_consumer(self._stream, config)
+        except nats.js.errors.NotFoundError:
+            return
         except _NATS_ERRORS as error:
             raise ArchiveUnavailable(_describe(error)) from error
         try:
@@ -83,8 +104,12 @@ class JetStreamDeadLetterArchive:
                 remaining = consumer.num_pending or 0
                 while remaining:
                     for message in await subscription.fetch(min(_BATCH, remaining), timeout=self._timeout):
-                        yield _letter(message.metadata.sequence.stream, message.metadata.timestamp, message.headers)
-                        remaining = message.metadata.num_pending
+                        sequence = message.metadata.sequence.stream
+                        data = None if config.headers_only else message.data
+                        yield _letter(sequence, message.metadata.timestamp, message.headers, data)
+                        remaining = 0 if last is not None and sequence >= last else message.metadata.num_pending
+                        if not remaining:
+                            break
             finally:
                 await subscription.unsubscribe()
         except _NATS_ERRORS as error:
@@ -149,6 +174,17 @@ class JetStreamDeadLetterArchive:
         """Remove the listing's consumer now rather than when the server finds it idle."""
         with contextlib.suppress(*_NATS_ERRORS):  # else the server removes it once inactive_threshold passed
             await self._js.delete_consumer(self._stream, consumer)
+
+
+def _reading(headers_only: bool) -> ConsumerConfig:
+    """A consumer that reads the stream once: no acks, in memory, removed by the server once idle."""
+    return ConsumerConfig(
+        ack_policy=AckPolicy.NONE,
+        headers_only=headers_only,
+        mem_storage=True,
+        inactive_threshold=30.0,
+        deliver_policy=DeliverPolicy.ALL,
+    )
 
 
 def _letter(sequence: int, time: datetime, headers: Mapping[str, str] | None, data: bytes | None = None) -> DeadLetter:

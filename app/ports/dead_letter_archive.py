@@ -1,6 +1,6 @@
 """What the dead-letter tools need: read the dead letters, send one back to ingest, remove one."""
 
-from collections.abc import AsyncIterator, Mapping
+from collections.abc import AsyncIterator, Collection, Mapping
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Protocol
@@ -35,6 +35,10 @@ class DeadLetterArchive(Protocol):
     def letters(self, since: datetime | None = None, newest: int | None = None) -> AsyncIterator[DeadLetter]:
         """Every dead letter (headers only), oldest first: those from ``since`` on, or the
         ``newest`` most recent ones. Raises ArchiveUnavailable."""
+
+    def letters_in(self, sequences: Collection[int]) -> AsyncIterator[DeadLetter]:
+        """The dead letters at ``sequences`` that are there, with their bytes, oldest first,
+        read in one pass where they lie close together. Raises ArchiveUnavailable."""
 
     async def total(self) -> int:
         """How many dead letters there are. Raises ArchiveUnavailable."""

@@ -135,3 +135,16 @@ async def test_an_unerased_removal_without_the_stream_or_the_server_says_so(nats
     await nc.close()
     with pytest.raises(ArchiveUnavailable):
         await archive.remove(1, erase=False)
+
+
+async def test_letters_are_read_with_their_bytes_in_a_pass_or_one_by_one(js, names, archive) -> None:
+    await add_letters(js, names, 200)
+    await archive.remove(15)
+
+    close = [letter async for letter in archive.letters_in(range(10, 21))]  # one pass of a consumer
+    apart = [letter async for letter in archive.letters_in([3, 150, 999])]  # one read each
+
+    assert [letter.sequence for letter in close] == [10, 11, 12, 13, 14, 16, 17, 18, 19, 20]
+    assert [letter.data for letter in close[:2]] == [b"9", b"10"] and close[0].reason == "r9"
+    assert [(letter.sequence, letter.data) for letter in apart] == [(3, b"2"), (150, b"149")]
+    assert await js.consumers_info(names.dlq_stream) == [], "the reading consumer is removed afterwards"

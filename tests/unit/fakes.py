@@ -7,7 +7,7 @@ import asyncio
 import dataclasses
 import time
 from collections import Counter, deque
-from collections.abc import AsyncIterator, Callable, Iterable, Mapping, Sequence
+from collections.abc import AsyncIterator, Callable, Collection, Iterable, Mapping, Sequence
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
@@ -240,6 +240,7 @@ class FakeDeadLetterArchive:
         self.stored: dict[int, DeadLetter] = {}
         self.replayed: list[tuple[int, str]] = []
         self.erased = 0  # letters removed with their bytes overwritten
+        self.readable: int | None = None  # letters_in fails after this many
         self.down = self.replay_down = False
         self._next = 1
 
@@ -259,6 +260,14 @@ class FakeDeadLetterArchive:
         letters = [letter for letter in self.stored.values() if since is None or letter.time >= since]
         for letter in letters[-newest:] if newest else letters:
             yield dataclasses.replace(letter, data=None)
+
+    async def letters_in(self, sequences: Collection[int]) -> AsyncIterator[DeadLetter]:
+        self._check_up()
+        for n, sequence in enumerate(sorted(set(sequences))):
+            if n == self.readable:
+                raise ArchiveUnavailable("fake dead-letter stream went away")
+            if sequence in self.stored:
+                yield self.stored[sequence]
 
     async def total(self) -> int:
         self._check_up()
