@@ -109,13 +109,13 @@ class DeadLetterTools:
                 await self._send(letter, settled)
                 settled_one()
 
-        workers = [asyncio.ensure_future(turns()) for _ in range(min(window, len(sequences)))]
-        try:
+        turns_count = min(window, len(sequences))
+        async with asyncio.TaskGroup() as group:  # a turn that fails ends the reading too, and the other way round
+            for _ in range(turns_count):
+                group.create_task(turns())
             unread = await self._read_into(letters, sequences, settled)
-        finally:
-            for _ in workers:
-                await letters.put(None)
-            await asyncio.gather(*workers)
+            for _ in range(turns_count):
+                await letters.put(None)  # each turn ends once the letters queued before are sent
         for _ in range(unread):
             settled_one()
         return _in_order(settled, sequences)
