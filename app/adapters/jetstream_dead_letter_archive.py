@@ -2,8 +2,9 @@
 
 Listing reads the stream through a short-lived consumer of its own that
 delivers headers only (no acks, in memory, removed afterwards and by the server
-once idle), so thousands of dead letters cost one pass and little memory; one
-letter with its bytes is read by sequence. A replay publishes the original bytes
+once idle), so thousands of dead letters cost one pass and little memory; the
+letters to replay are read with their bytes the same way (``letters_in``), and one
+letter alone by sequence. A replay publishes the original bytes
 and headers to the ingest subject with a message id of its own,
 ``replay:<stream>:<sequence>:<digest>``: the original's id may still be inside
 the ingest stream's duplicate window, which would drop the replay unseen.

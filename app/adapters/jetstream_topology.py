@@ -107,7 +107,14 @@ async def ensure_stream(js: JetStreamContext, wanted: StreamConfig) -> None:
     try:
         info = await js.stream_info(wanted.name or "")
     except NotFoundError:
-        await js.add_stream(wanted)
+        try:
+            await js.add_stream(wanted)
+        except APIError as error:
+            if error.err_code != _NO_ROOM or (wanted.max_bytes or -1) <= 0:
+                raise
+            # The servers cannot reserve the size limit: better a stream without one than no service.
+            log.warning("stream %s made without a size limit: %s", wanted.name, error.description)
+            await js.add_stream(dataclasses.replace(wanted, max_bytes=-1))
         return
     update = reconciled(info.config, wanted, info.state.bytes)
     if update is None:

@@ -89,3 +89,15 @@ async def test_a_full_stream_refuses_publishes_and_keeps_what_it_holds(
     assert 10 <= held.messages < 20 and held.first_seq == 1, "nothing dropped to make room"
     orders = (await streams_usage(js, small))[0]
     assert orders.bytes / orders.max_bytes > 0.8, "the alert's threshold was passed before"
+
+
+async def test_a_new_stream_whose_limit_the_servers_cannot_reserve_is_made_without_one(
+    js: JetStreamContext, names: JetStreamNames
+) -> None:
+    too_big = dataclasses.replace(names, limits=StreamLimits(max_age=600, max_bytes=2**50))
+
+    await ensure_topology(js, too_big)
+
+    config = (await js.stream_info(names.stream)).config
+    assert (config.max_bytes, config.max_age) == (-1, 600)
+    assert (await js.stream_info(names.dlq_stream)).config.max_bytes == names.dlq_limits.max_bytes
