@@ -20,7 +20,7 @@ from nats.js.errors import NotFoundError
 
 from app.entrypoints.connections import server_list
 from app.entrypoints.settings import Settings
-from bench import lookup_phases, soak, storage_phases, worker_phases
+from bench import growth_phase, lookup_phases, replay_phase, soak, storage_phases, worker_phases
 from bench.infra import fresh_database, new_tag, servers, service_env
 from bench.profile import Profiler
 from bench.report import DOC, STEAL_WARNING, OtherLoad, Row, machine, table, write_doc
@@ -34,9 +34,10 @@ def _arguments() -> argparse.Namespace:
     parser.add_argument("--lookups", type=int, default=10_000, help="distinct uids wrk asks for (10000)")
     parser.add_argument(
         "--only",
-        choices=("ingest", "storage", "workers", "soak"),
+        choices=("ingest", "storage", "workers", "soak", "growth", "replay"),
         help="stop after ingest (or ingest and warm-up), or run only the cached lookup with workers (after"
-        " ingesting --orders), or only the soak: quicker runs while working on them; the doc is left alone",
+        " ingesting --orders), or only the soak, the growth or the replay: quicker runs while working on"
+        " them; the doc is left alone",
     )
     parser.add_argument(
         "--quick",
@@ -96,6 +97,8 @@ async def _bench(args: argparse.Namespace, work_dir: Path) -> int:
                     ("uncached lookup + memory", lookup_phases.uncached),
                     ("cached lookup + page", lookup_phases.cached),
                     ("cached lookup, workers = cores", worker_phases.workers),
+                    ("growth: warm-up at 1M stored", growth_phase.growth),
+                    ("dead-letter replay", replay_phase.replay),
                     ("soak", functools.partial(soak.soak, seconds=args.soak_seconds)),
                 )
                 chosen = {
@@ -103,7 +106,9 @@ async def _bench(args: argparse.Namespace, work_dir: Path) -> int:
                     "storage": phases[:2],
                     "ingest": phases[:1],
                     "workers": phases[4:5],
-                    "soak": phases[5:],
+                    "growth": phases[5:6],
+                    "replay": phases[6:7],
+                    "soak": phases[7:],
                 }
                 for name, phase in chosen[args.only]:
                     print(f"== {name}", flush=True)
@@ -138,7 +143,7 @@ async def _bench(args: argparse.Namespace, work_dir: Path) -> int:
 
 def main() -> int:
     args = _arguments()
-    if args.only != "soak":  # the soak sends its requests itself
+    if args.only not in ("soak", "growth", "replay"):  # these send no requests with wrk
         ensure_wrk()
     with tempfile.TemporaryDirectory(prefix="orders-bench-") as tmp:
         try:

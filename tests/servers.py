@@ -15,6 +15,7 @@ from app.entrypoints.settings import Settings
 
 FAST_PG = {"fsync": "off", "synchronous_commit": "off", "full_page_writes": "off"}
 API_TOKEN = "integration-test-token"  # in every test's settings; the test clients send it
+TEST_STREAM_BYTES = 64 * 2**20  # what every test's ORDERS may hold (a quarter of it, ORDERS_DLQ)
 AUTHORIZED = {"Authorization": f"Bearer {API_TOKEN}"}
 
 
@@ -67,6 +68,9 @@ def isolated_settings(nats_url: str, database_url: str, **overrides) -> Settings
         "orders_stored_subject": f"orders_{tag}.stored",
         "db_command_timeout": 5.0,
         "api_tokens": API_TOKEN,
+        # Small size limits: JetStream reserves each stream's on the shared test server.
+        "orders_stream_max_bytes": TEST_STREAM_BYTES,
+        "dlq_stream_max_bytes": TEST_STREAM_BYTES // 4,
     }
     values.update(overrides)
     return Settings.model_validate(values)

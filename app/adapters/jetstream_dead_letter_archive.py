@@ -2,22 +2,30 @@
 
 Listing reads the stream through a short-lived consumer of its own that
 delivers headers only (no acks, in memory, removed afterwards and by the server
-once idle), so thousands of dead letters cost one pass and little memory; one
-letter with its bytes is read by sequence. A replay publishes the original bytes
+once idle), so thousands of dead letters cost one pass and little memory; the
+letters to replay are read with their bytes the same way (``letters_in``), and one
+letter alone by sequence. A replay publishes the original bytes
 and headers to the ingest subject with a message id of its own,
 ``replay:<stream>:<sequence>:<digest>``: the original's id may still be inside
 the ingest stream's duplicate window, which would drop the replay unseen.
+
+A replayed letter is removed without erasing its bytes (``no_erase``, through the
+JetStream API itself: nats-py's ``delete_msg`` always erases): its copy lives on in
+the ingest stream, and erasing overwrites the bytes on disk, one letter at a time,
+at about 200 letters a second here against 21,000 without. A purge still erases.
 """
 
 import contextlib
 import hashlib
-from collections.abc import AsyncIterator, Mapping
+from collections.abc import AsyncIterator, Collection, Mapping
 from datetime import UTC, datetime
 
 import nats.errors
 import nats.js.errors
+import orjson
+from nats.aio.client import Client as NATS
 from nats.js import JetStreamContext
-from nats.js.api import AckPolicy, ConsumerConfig, DeliverPolicy
+from nats.js.api import DEFAULT_PREFIX, AckPolicy, ConsumerConfig, DeliverPolicy
 
 from app.adapters.jetstream_dead_letter_fit import TRUNCATED_HEADER
 from app.adapters.jetstream_dead_letter_sink import (
@@ -31,27 +39,27 @@ from app.ports.dead_letter_archive import ArchiveUnavailable, DeadLetter, Replay
 
 REPLAY_OF_HEADER = "Orders-Replay-Of"  # on a replayed message: the dead letter it came from
 _BATCH = 500
-_NO_MESSAGE = (10037, 10057)  # JetStream's error codes for "no message found" (10057: on delete)
+_SCATTERED = 4  # letters_in reads one by one when fewer than one in this many of its span are wanted
+# JetStream's error codes for "no message found": 10057 on an erasing delete, 10043 without erasing
+_NO_MESSAGE = (10037, 10057, 10043)
 _NATS_ERRORS = (nats.errors.Error, TimeoutError)  # nats.errors.Error covers nats.js.errors.*
 
 
 class JetStreamDeadLetterArchive:
     """Reads, replays and removes the dead letters of ``stream``; replays go to ``ingest_subject``."""
 
-    def __init__(self, js: JetStreamContext, stream: str, ingest_subject: str, timeout: float = 5.0) -> None:
+    def __init__(
+        self, js: JetStreamContext, stream: str, ingest_subject: str, timeout: float = 5.0, nc: NATS | None = None
+    ) -> None:
+        """``nc``, the connection of ``js``, lets removals skip erasing; without it they always erase."""
         self._js = js
+        self._nc = nc
         self._stream = stream
         self._ingest_subject = ingest_subject
         self._timeout = timeout
 
     async def letters(self, since: datetime | None = None, newest: int | None = None) -> AsyncIterator[DeadLetter]:
-        config = ConsumerConfig(
-            ack_policy=AckPolicy.NONE,
-            headers_only=True,
-            mem_storage=True,
-            inactive_threshold=30.0,
-            deliver_policy=DeliverPolicy.ALL,
-        )
+        config = _reading(headers_only=True)
         try:
             state = (await self._js.stream_info(self._stream)).state
             if not state.messages:
@@ -61,9 +69,35 @@ class JetStreamDeadLetterArchive:
             elif newest is not None:
                 config.deliver_policy = DeliverPolicy.BY_START_SEQUENCE
                 config.opt_start_seq = max(state.first_seq, state.last_seq - newest + 1)
-            consumer = await self._js.add_consumer(self._stream, config)
         except nats.js.errors.NotFoundError:
             return  # no dead-letter stream yet: no dead letters
+        except _NATS_ERRORS as error:
+            raise ArchiveUnavailable(_describe(error)) from error
+        async for letter in self._read(config):
+            yield letter
+
+    async def letters_in(self, sequences: Collection[int]) -> AsyncIterator[DeadLetter]:
+        wanted = set(sequences)
+        if not wanted:
+            return
+        first, last = min(wanted), max(wanted)
+        if len(wanted) * _SCATTERED < last - first + 1:  # a few letters far apart: one read each
+            for sequence in sorted(wanted):
+                if (found := await self.letter(sequence)) is not None:
+                    yield found
+            return
+        config = _reading(headers_only=False)
+        config.deliver_policy, config.opt_start_seq = DeliverPolicy.BY_START_SEQUENCE, first
+        async for letter in self._read(config, last):
+            if letter.sequence in wanted:
+                yield letter
+
+    async def _read(self, config: ConsumerConfig, last: int | None = None) -> AsyncIterator[DeadLetter]:
+        """The letters a short-lived consumer of ``config`` delivers, up to sequence ``last`` if given."""
+        try:
+            consumer = await self._js.add_consumer(self._stream, config)
+        except nats.js.errors.NotFoundError:
+            return
         except _NATS_ERRORS as error:
             raise ArchiveUnavailable(_describe(error)) from error
         try:
@@ -72,8 +106,12 @@ class JetStreamDeadLetterArchive:
                 remaining = consumer.num_pending or 0
                 while remaining:
                     for message in await subscription.fetch(min(_BATCH, remaining), timeout=self._timeout):
-                        yield _letter(message.metadata.sequence.stream, message.metadata.timestamp, message.headers)
-                        remaining = message.metadata.num_pending
+                        sequence = message.metadata.sequence.stream
+                        data = None if config.headers_only else message.data
+                        yield _letter(sequence, message.metadata.timestamp, message.headers, data)
+                        remaining = 0 if last is not None and sequence >= last else message.metadata.num_pending
+                        if not remaining:
+                            break
             finally:
                 await subscription.unsubscribe()
         except _NATS_ERRORS as error:
@@ -115,9 +153,11 @@ class JetStreamDeadLetterArchive:
             raise ReplayNotAcknowledged(_describe(error)) from error
         return replay_id
 
-    async def remove(self, sequence: int) -> bool:
+    async def remove(self, sequence: int, erase: bool = True) -> bool:
         try:
-            return await self._js.delete_msg(self._stream, sequence)
+            if erase or self._nc is None:
+                return await self._js.delete_msg(self._stream, sequence)
+            return await self._delete_unerased(sequence)
         except nats.js.errors.APIError as error:
             if isinstance(error, nats.js.errors.NotFoundError) or error.err_code in _NO_MESSAGE:
                 return False
@@ -125,10 +165,30 @@ class JetStreamDeadLetterArchive:
         except _NATS_ERRORS as error:
             raise ArchiveUnavailable(_describe(error)) from error
 
+    async def _delete_unerased(self, sequence: int) -> bool:
+        assert self._nc is not None
+        request = orjson.dumps({"seq": sequence, "no_erase": True})
+        reply = await self._nc.request(f"{DEFAULT_PREFIX}.STREAM.MSG.DELETE.{self._stream}", request, self._timeout)
+        answer = orjson.loads(reply.data)
+        if "error" in answer:
+            raise nats.js.errors.APIError.from_error(answer["error"])  # (which raises the matching kind itself)
+        return bool(answer.get("success"))
+
     async def _forget(self, consumer: str) -> None:
         """Remove the listing's consumer now rather than when the server finds it idle."""
         with contextlib.suppress(*_NATS_ERRORS):  # else the server removes it once inactive_threshold passed
             await self._js.delete_consumer(self._stream, consumer)
+
+
+def _reading(headers_only: bool) -> ConsumerConfig:
+    """A consumer that reads the stream once: no acks, in memory, removed by the server once idle."""
+    return ConsumerConfig(
+        ack_policy=AckPolicy.NONE,
+        headers_only=headers_only,
+        mem_storage=True,
+        inactive_threshold=30.0,
+        deliver_policy=DeliverPolicy.ALL,
+    )
 
 
 def _letter(sequence: int, time: datetime, headers: Mapping[str, str] | None, data: bytes | None = None) -> DeadLetter:

@@ -11,12 +11,19 @@ and the source then binds to it by name.
 """
 
 import dataclasses
+import logging
 from dataclasses import dataclass, field
 from typing import Any
 
 from nats.js import JetStreamContext
 from nats.js.api import AckPolicy, ConsumerConfig, DeliverPolicy, DiscardPolicy, StorageType, StreamConfig
-from nats.js.errors import NotFoundError
+from nats.js.errors import APIError, NotFoundError
+
+from app.ports.service_setup import StreamUsage
+
+log = logging.getLogger(__name__)
+ROOM_NEEDED = 0.8  # of a size limit: an existing stream gets ours only while it holds less
+_NO_ROOM = 10047  # JetStream's "insufficient storage resources available"
 
 
 @dataclass(frozen=True)
@@ -70,12 +77,14 @@ def subject_matches(pattern: str, subject: str) -> bool:
     return len(tokens) == len(wanted)
 
 
-def reconciled(existing: StreamConfig, wanted: StreamConfig) -> StreamConfig | None:
+def reconciled(existing: StreamConfig, wanted: StreamConfig, stored_bytes: int = 0) -> StreamConfig | None:
     """``existing`` raised to what the service needs, or None when it needs nothing.
 
     Only these change: our subject is added if no subject of the stream takes it; replicas and
     the duplicate window are raised to ours if lower; an age or size limit is set to ours only
-    where the stream has none. Nothing is ever lowered or removed."""
+    where the stream has none, the size limit only if the ``stored_bytes`` the stream holds
+    are under ``ROOM_NEEDED`` of it (a stream made full by it would refuse every publish at
+    once). Nothing is ever lowered or removed."""
     changes: dict[str, Any] = {}
     subjects = list(existing.subjects or [])
     for subject in wanted.subjects or []:
@@ -88,7 +97,8 @@ def reconciled(existing: StreamConfig, wanted: StreamConfig) -> StreamConfig | N
         changes["duplicate_window"] = wanted.duplicate_window
     if not existing.max_age and wanted.max_age:
         changes["max_age"] = wanted.max_age
-    if (existing.max_bytes or -1) <= 0 and (wanted.max_bytes or -1) > 0:
+    limit = wanted.max_bytes or -1
+    if (existing.max_bytes or -1) <= 0 and limit > 0 and stored_bytes < ROOM_NEEDED * limit:
         changes["max_bytes"] = wanted.max_bytes
     return dataclasses.replace(existing, **changes) if changes else None
 
@@ -97,11 +107,40 @@ async def ensure_stream(js: JetStreamContext, wanted: StreamConfig) -> None:
     try:
         info = await js.stream_info(wanted.name or "")
     except NotFoundError:
-        await js.add_stream(wanted)
+        try:
+            await js.add_stream(wanted)
+        except APIError as error:
+            if error.err_code != _NO_ROOM or (wanted.max_bytes or -1) <= 0:
+                raise
+            # The servers cannot reserve the size limit: better a stream without one than no service.
+            log.warning("stream %s made without a size limit: %s", wanted.name, error.description)
+            await js.add_stream(dataclasses.replace(wanted, max_bytes=-1))
         return
-    update = reconciled(info.config, wanted)
-    if update is not None:
+    update = reconciled(info.config, wanted, info.state.bytes)
+    if update is None:
+        return
+    try:
         await js.update_stream(update)
+    except APIError as error:
+        if error.err_code != _NO_ROOM or update.max_bytes == info.config.max_bytes:
+            raise
+        # The servers cannot reserve the size limit: the stream keeps none, as before.
+        log.warning("stream %s keeps no size limit: %s", wanted.name, error.description)
+        without_limit = dataclasses.replace(update, max_bytes=info.config.max_bytes)
+        if without_limit != info.config:
+            await js.update_stream(without_limit)
+
+
+async def streams_usage(js: JetStreamContext, names: JetStreamNames) -> list[StreamUsage]:
+    """What both streams hold against their size limits (a stream not made yet is left out)."""
+    found = []
+    for stream in (names.stream, names.dlq_stream):
+        try:
+            info = await js.stream_info(stream)
+        except NotFoundError:
+            continue
+        found.append(StreamUsage(stream, info.state.bytes, info.config.max_bytes or -1))
+    return found
 
 
 async def ensure_topology(js: JetStreamContext, names: JetStreamNames) -> None:
@@ -137,3 +176,6 @@ class JetStreamTopology:
 
     async def ensure(self) -> None:
         await ensure_topology(self._js, self._names)
+
+    async def usage(self) -> list[StreamUsage]:
+        return await streams_usage(self._js, self._names)

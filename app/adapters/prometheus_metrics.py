@@ -5,6 +5,7 @@ itself and says who it is (``orders_instance_info``), so that the instances
 behind one address can be told apart.
 """
 
+import contextlib
 import os
 from collections.abc import Iterator, Mapping
 
@@ -24,6 +25,7 @@ from app.adapters.prometheus_http_timings import PrometheusHttpTimings
 from app.domain.ingest_orders import BatchReport
 from app.domain.stored_elsewhere import IGNORED_REASONS
 from app.ports.order_cache import OrderCache
+from app.ports.service_setup import StreamUsage
 
 BATCH_BUCKETS = (1, 5, 10, 25, 50, 100, 250, 500, 1000, 2500, 5000)
 LATENCY_BUCKETS = (0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10)
@@ -87,6 +89,16 @@ class PrometheusMetrics:
             registry=r,
         )
         self.pending = Gauge("orders_consumer_pending", "Stream messages not yet delivered to the consumer", registry=r)
+        self.stream_bytes = Gauge("orders_stream_bytes", "Bytes a stream holds", ["stream"], registry=r)
+        self.stream_max_bytes = Gauge(
+            "orders_stream_max_bytes", "A stream's size limit (-1: none)", ["stream"], registry=r
+        )
+        self.stream_usage = Gauge(
+            "orders_stream_usage_ratio",
+            "Bytes a stream holds over its size limit (streams with one)",
+            ["stream"],
+            registry=r,
+        )
         self.ready = Gauge("orders_ready", "1 while every readiness check holds, else 0", registry=r)
         self.ready_checks = Gauge("orders_ready_check", "1 while this readiness check holds", ["check"], registry=r)
         self._http = PrometheusHttpTimings(LATENCY_BUCKETS)
@@ -121,6 +133,16 @@ class PrometheusMetrics:
 
     def set_consumer_pending(self, count: int) -> None:
         self.pending.set(count)
+
+    def set_stream_usage(self, streams: list[StreamUsage]) -> None:
+        for usage in streams:
+            self.stream_bytes.labels(usage.stream).set(usage.bytes)
+            self.stream_max_bytes.labels(usage.stream).set(usage.max_bytes)
+            if usage.max_bytes > 0:
+                self.stream_usage.labels(usage.stream).set(usage.bytes / usage.max_bytes)
+            else:  # a limit an operator removed: no ratio to alert on
+                with contextlib.suppress(KeyError):
+                    self.stream_usage.remove(usage.stream)
 
     def set_readiness(self, checks: Mapping[str, bool]) -> None:
         for check, holds in checks.items():

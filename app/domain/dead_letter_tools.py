@@ -4,15 +4,25 @@ A replayed letter is removed only once ingest's stream acknowledged its copy, so
 a failure half-way loses nothing: running the replay again sends the same copy
 under the same message id (the stream drops it within its duplicate window, and
 storage is idempotent after it). A replayed message that fails again is simply
-dead-lettered again, with its new reason.
+dead-lettered again, with its new reason: a new letter, which the same run does
+not replay, as the letters to replay are chosen before the first is sent.
+
+Letters are read with their bytes in one pass and replayed ``REPLAY_WINDOW`` at
+a time, each published and removed in its own turn, so the round trips of many
+overlap: one at a time, a replay moved 136 letters a second while a listing read
+25,000.
 """
 
+import asyncio
 from collections import Counter
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass, field
 from datetime import datetime
 
 from app.ports.dead_letter_archive import ArchiveUnavailable, DeadLetter, DeadLetterArchive, ReplayNotAcknowledged
+
+REPLAY_WINDOW = 256  # letters in flight at once: enough to hide the round trips, few enough to stay polite
+Progress = Callable[[int, int], None]  # (letters settled so far, letters selected)
 
 
 @dataclass(frozen=True)
@@ -76,25 +86,70 @@ class DeadLetterTools:
     async def show(self, sequence: int) -> DeadLetter | None:
         return await self._archive.letter(sequence)
 
-    async def replay(self, selection: Selection) -> Settled:
-        settled = Settled()
-        for sequence in await self._sequences(selection):
-            letter = await self._archive.letter(sequence)
-            if letter is None:
-                settled.missing.append(sequence)
-                continue
-            try:
-                replay_id = settled.replay_ids[sequence] = await self._archive.replay(letter)
-            except ReplayNotAcknowledged as error:
-                settled.failed[sequence] = f"not replayed: {error}"
-                continue
-            try:
-                await self._archive.remove(sequence)  # False: someone removed it meanwhile, as well
-            except ArchiveUnavailable as error:
-                settled.failed[sequence] = f"replayed as {replay_id}, but the dead letter stays: {error}"
-                continue
-            settled.done.append(sequence)
-        return settled
+    async def replay(
+        self, selection: Selection, progress: Progress | None = None, window: int = REPLAY_WINDOW
+    ) -> Settled:
+        """Replay the selected letters, ``window`` at a time; ``progress`` hears of each one settled.
+
+        The letters are read with their bytes in one pass while earlier ones are being sent.
+        Should the dead-letter stream become unreadable, the letters not read yet are left
+        with that reason."""
+        sequences = list(dict.fromkeys(await self._sequences(selection)))  # chosen before any is sent: no loop
+        settled, letters = Settled(), asyncio.Queue[DeadLetter | None](window)
+        count = 0
+
+        def settled_one() -> None:
+            nonlocal count
+            count += 1
+            if progress is not None:
+                progress(count, len(sequences))
+
+        async def turns() -> None:
+            while (letter := await letters.get()) is not None:
+                await self._send(letter, settled)
+                settled_one()
+
+        turns_count = min(window, len(sequences))
+        async with asyncio.TaskGroup() as group:  # a turn that fails ends the reading too, and the other way round
+            for _ in range(turns_count):
+                group.create_task(turns())
+            unread = await self._read_into(letters, sequences, settled)
+            for _ in range(turns_count):
+                await letters.put(None)  # each turn ends once the letters queued before are sent
+        for _ in range(unread):
+            settled_one()
+        return _in_order(settled, sequences)
+
+    async def _read_into(
+        self, letters: asyncio.Queue[DeadLetter | None], sequences: list[int], settled: Settled
+    ) -> int:
+        """Queue each selected letter read; note the missing and, on a failure, the unread. How many were not queued."""
+        unread = set(sequences)
+        try:
+            async for letter in self._archive.letters_in(sequences):
+                unread.discard(letter.sequence)
+                await letters.put(letter)
+        except ArchiveUnavailable as error:
+            settled.failed.update((sequence, f"not read: {error}") for sequence in unread)
+        else:
+            settled.missing.extend(unread)
+        return len(unread)
+
+    async def _send(self, letter: DeadLetter, settled: Settled) -> None:
+        """Publish one letter to ingest and remove it once acknowledged, noting how it went."""
+        sequence = letter.sequence
+        try:
+            replay_id = settled.replay_ids[sequence] = await self._archive.replay(letter)
+        except ReplayNotAcknowledged as error:
+            settled.failed[sequence] = f"not replayed: {error}"
+            return
+        try:
+            # Not erased: its copy is in the ingest stream now. False: someone removed it meanwhile.
+            await self._archive.remove(sequence, erase=False)
+        except ArchiveUnavailable as error:
+            settled.failed[sequence] = f"replayed as {replay_id}, but the dead letter stays: {error}"
+            return
+        settled.done.append(sequence)
 
     async def purge(self, selection: Selection) -> Settled:
         settled = Settled()
@@ -117,3 +172,12 @@ class DeadLetterTools:
         async for letter in self._archive.letters(since=selection.since):
             if selection.matches(letter):
                 yield letter
+
+
+def _in_order(settled: Settled, sequences: list[int]) -> Settled:
+    """``settled`` with its letters in the order they were selected (turns end in any order)."""
+    rank = {sequence: n for n, sequence in enumerate(sequences)}
+    settled.done.sort(key=rank.__getitem__)
+    settled.missing.sort(key=rank.__getitem__)
+    settled.failed = dict(sorted(settled.failed.items(), key=lambda item: rank[item[0]]))
+    return settled

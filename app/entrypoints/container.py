@@ -130,6 +130,7 @@ class Container(containers.DeclarativeContainer):
         js=jetstream,
         stream=settings.provided.dlq_stream,
         ingest_subject=settings.provided.orders_subject,
+        nc=nats_client,
     )
     source = providers.Singleton(
         JetStreamOrderSource,
@@ -193,6 +194,7 @@ class Container(containers.DeclarativeContainer):
         dead_letters=dead_letters,
         source=source,
         metrics=metrics,
+        topology=topology,
     )
     service = providers.Singleton(
         OrderService,

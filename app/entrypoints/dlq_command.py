@@ -75,7 +75,7 @@ async def dlq_command(settings: Settings, args: argparse.Namespace, out: TextIO 
         return 2
     nc = await connect_nats(settings, "orders-dlq")
     try:
-        archive = JetStreamDeadLetterArchive(nc.jetstream(), settings.dlq_stream, settings.orders_subject)
+        archive = JetStreamDeadLetterArchive(nc.jetstream(), settings.dlq_stream, settings.orders_subject, nc=nc)
         return await _run(DeadLetterTools(archive), args, selection, out)
     except ArchiveUnavailable as error:
         print(
@@ -116,7 +116,11 @@ async def _run(tools: DeadLetterTools, args: argparse.Namespace, selection: Sele
         _show(found, out)
         return 0
     if args.dlq_action == "replay":
-        return _report("replayed", await tools.replay(selection), out)
+        from app.entrypoints.replay_progress import ReplayProgress  # tqdm: loaded when replaying only
+
+        with ReplayProgress() as progress:
+            settled = await tools.replay(selection, progress)
+        return _report("replayed", settled, out)
     count = len((await tools.listing(selection)).letters)
     if not args.yes and not _confirmed(f"purge {count} dead letters? [y/N] "):
         print("nothing purged", file=out)

@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from app.ports.metrics import ServiceMetrics
 from app.ports.order_messages import DeadLetterSink, OrderMessageSource
 from app.ports.order_repository import OrderRepository
+from app.ports.service_setup import StreamTopology
 
 log = logging.getLogger(__name__)
 
@@ -21,7 +22,8 @@ class Totals:
 
 
 class ServiceStats:
-    """Refreshes ``totals`` every ``every`` seconds: stored, dead-lettered, consumer lag."""
+    """Refreshes ``totals`` every ``every`` seconds: stored, dead-lettered, consumer lag; and the
+    streams' usage of their size limits, for the metrics."""
 
     def __init__(
         self,
@@ -30,12 +32,14 @@ class ServiceStats:
         source: OrderMessageSource,
         metrics: ServiceMetrics,
         every: float = 2.0,
+        topology: StreamTopology | None = None,
     ) -> None:
         self._repository = repository
         self._dead_letters = dead_letters
         self._source = source
         self._metrics = metrics
         self._every = every
+        self._topology = topology
         self.totals = Totals()
 
     async def refresh(self) -> None:
@@ -44,6 +48,8 @@ class ServiceStats:
         totals.dead_lettered = await self._dead_letters.count()
         totals.pending = await self._source.pending()
         self._metrics.set_consumer_pending(totals.pending)
+        if self._topology is not None:
+            self._metrics.set_stream_usage(await self._topology.usage())
 
     async def refresh_forever(self) -> None:
         while True:

@@ -4,6 +4,7 @@ from pydantic import Field, SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 DAY = 86_400.0
+GIB = 2**30
 
 
 class Settings(BaseSettings):
@@ -30,12 +31,12 @@ class Settings(BaseSettings):
     dlq_subject: str = "orders.dlq"
     duplicate_window_seconds: float = Field(120.0, gt=0)
     # Streams created by the service get these; an existing stream is never lowered (README).
-    # A size limit reserves that much JetStream storage on every replica at once: none by default.
+    # A size limit reserves that much JetStream storage on every replica at once.
     stream_replicas: int = Field(1, ge=1, le=5)
     orders_stream_max_age_seconds: float = Field(7 * DAY, ge=0)  # 0: no age limit
-    orders_stream_max_bytes: int = Field(-1, ge=-1)  # -1: no size limit
+    orders_stream_max_bytes: int = Field(4 * GIB, ge=-1)  # -1: no size limit
     dlq_stream_max_age_seconds: float = Field(90 * DAY, ge=0)
-    dlq_stream_max_bytes: int = Field(-1, ge=-1)
+    dlq_stream_max_bytes: int = Field(1 * GIB, ge=-1)
     # Core NATS subject on which each instance announces the orders it stored to the others.
     orders_stored_subject: str = "orders.stored"
 

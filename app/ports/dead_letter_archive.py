@@ -1,6 +1,6 @@
 """What the dead-letter tools need: read the dead letters, send one back to ingest, remove one."""
 
-from collections.abc import AsyncIterator, Mapping
+from collections.abc import AsyncIterator, Collection, Mapping
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Protocol
@@ -36,6 +36,10 @@ class DeadLetterArchive(Protocol):
         """Every dead letter (headers only), oldest first: those from ``since`` on, or the
         ``newest`` most recent ones. Raises ArchiveUnavailable."""
 
+    def letters_in(self, sequences: Collection[int]) -> AsyncIterator[DeadLetter]:
+        """The dead letters at ``sequences`` that are there, with their bytes, oldest first,
+        read in one pass where they lie close together. Raises ArchiveUnavailable."""
+
     async def total(self) -> int:
         """How many dead letters there are. Raises ArchiveUnavailable."""
 
@@ -47,5 +51,6 @@ class DeadLetterArchive(Protocol):
         the replay's own, and return that id once the stream acknowledged it (also when the
         stream had it already). Raises ReplayNotAcknowledged."""
 
-    async def remove(self, sequence: int) -> bool:
-        """Delete one dead letter; False if there was none at ``sequence``."""
+    async def remove(self, sequence: int, erase: bool = True) -> bool:
+        """Delete one dead letter; False if there was none at ``sequence``. ``erase``: overwrite its
+        bytes where they were stored (slow); a replayed letter, whose copy lives on, needs not."""

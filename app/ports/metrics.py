@@ -4,6 +4,7 @@ from collections.abc import Mapping
 from typing import Protocol
 
 from app.domain.ingest_orders import BatchReport
+from app.ports.service_setup import StreamUsage
 
 
 class HttpTimings(Protocol):
@@ -31,6 +32,9 @@ class ServiceMetrics(Protocol):
         """``count`` announced order_uids were ignored for ``reason`` (a malformed announcement counts 1)."""
 
     def set_consumer_pending(self, count: int) -> None: ...
+
+    def set_stream_usage(self, streams: list[StreamUsage]) -> None:
+        """What the streams hold, against their size limits."""
 
     def set_readiness(self, checks: Mapping[str, bool]) -> None:
         """What ``/readyz`` found: each check, and whether all hold."""

@@ -7,7 +7,7 @@ import asyncio
 import dataclasses
 import time
 from collections import Counter, deque
-from collections.abc import AsyncIterator, Callable, Iterable, Mapping, Sequence
+from collections.abc import AsyncIterator, Callable, Collection, Iterable, Mapping, Sequence
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
@@ -24,7 +24,7 @@ from app.ports.order_feed import FeedListener, FeedNews, OrderFeed
 from app.ports.order_messages import DeadLetterSink, DeadLetterUnavailable, OrderMessage, OrderMessageSource
 from app.ports.order_publisher import OrderPublisher, PublishFailed
 from app.ports.order_repository import OrderNotStorable, OrderRepository, SaveOutcome, StorageUnavailable
-from app.ports.service_setup import SchemaMigrator, StreamTopology
+from app.ports.service_setup import SchemaMigrator, StreamTopology, StreamUsage
 
 
 class FakeOrderRepository:
@@ -251,6 +251,8 @@ class FakeDeadLetterArchive:
     def __init__(self) -> None:
         self.stored: dict[int, DeadLetter] = {}
         self.replayed: list[tuple[int, str]] = []
+        self.erased = 0  # letters removed with their bytes overwritten
+        self.readable: int | None = None  # letters_in fails after this many
         self.down = self.replay_down = False
         self._next = 1
 
@@ -271,6 +273,14 @@ class FakeDeadLetterArchive:
         for letter in letters[-newest:] if newest else letters:
             yield dataclasses.replace(letter, data=None)
 
+    async def letters_in(self, sequences: Collection[int]) -> AsyncIterator[DeadLetter]:
+        self._check_up()
+        for n, sequence in enumerate(sorted(set(sequences))):
+            if n == self.readable:
+                raise ArchiveUnavailable("fake dead-letter stream went away")
+            if sequence in self.stored:
+                yield self.stored[sequence]
+
     async def total(self) -> int:
         self._check_up()
         return len(self.stored)
@@ -287,8 +297,9 @@ class FakeDeadLetterArchive:
         self.replayed.append((letter.sequence, replay_id))
         return replay_id
 
-    async def remove(self, sequence: int) -> bool:
+    async def remove(self, sequence: int, erase: bool = True) -> bool:
         self._check_up()
+        self.erased += erase and sequence in self.stored
         return self.stored.pop(sequence, None) is not None
 
 
@@ -466,6 +477,7 @@ class FakeMetrics:
         self.ignored: Counter[str] = Counter()
         self.pending: int | None = None
         self.readiness: dict[str, bool] = {}
+        self.stream_usage: list[StreamUsage] = []
 
     def record_batch(self, report: BatchReport, size: int, seconds: float) -> None:
         self.batches.append((report, size, seconds))
@@ -478,6 +490,9 @@ class FakeMetrics:
 
     def set_consumer_pending(self, count: int) -> None:
         self.pending = count
+
+    def set_stream_usage(self, streams: list[StreamUsage]) -> None:
+        self.stream_usage = list(streams)
 
     def set_readiness(self, checks: Mapping[str, bool]) -> None:
         self.readiness = dict(checks)
@@ -508,11 +523,15 @@ class FakeTopology:
     def __init__(self) -> None:
         self.ensured = 0
         self.hold: asyncio.Event | None = None
+        self.streams = [StreamUsage("ORDERS", 0, 2**30), StreamUsage("ORDERS_DLQ", 0, -1)]
 
     async def ensure(self) -> None:
         if self.hold is not None:
             await self.hold.wait()
         self.ensured += 1
+
+    async def usage(self) -> list[StreamUsage]:
+        return self.streams
 
 
 def _conforms() -> None:

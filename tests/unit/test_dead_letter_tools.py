@@ -43,6 +43,35 @@ async def test_replay_removes_each_letter_once_its_copy_is_acknowledged(archive:
     assert archive.replayed == [(1, "replay:fake:1"), (3, "replay:fake:3")]
     assert settled.done == [1, 3] and settled.replay_ids == {1: "replay:fake:1", 3: "replay:fake:3"}
     assert sorted(archive.stored) == [2, 4]
+    assert archive.erased == 0, "a replayed letter's copy lives on: its bytes need no overwriting"
+
+
+async def test_many_letters_are_replayed_each_once_in_their_order_with_progress() -> None:
+    archive = FakeDeadLetterArchive()
+    for n in range(1000):
+        archive.add(b"%d" % n, "invalid", f"r{n}")
+    progress: list[tuple[int, int]] = []
+
+    settled = await DeadLetterTools(archive).replay(Selection(), lambda *p: progress.append(p), window=16)
+
+    assert settled.done == list(range(1, 1001)) and archive.stored == {}
+    assert sorted(sequence for sequence, _ in archive.replayed) == settled.done
+    assert progress == [(n, 1000) for n in range(1, 1001)]
+
+
+async def test_letters_not_read_when_the_archive_goes_away_are_left_and_the_rest_replayed() -> None:
+    archive = FakeDeadLetterArchive()
+    for n in range(100):
+        archive.add(b"%d" % n, "invalid", f"r{n}")
+    archive.readable = 60
+    progress: list[tuple[int, int]] = []
+
+    settled = await DeadLetterTools(archive).replay(Selection(kind="invalid"), lambda *p: progress.append(p), window=4)
+
+    assert settled.done == list(range(1, 61))
+    assert settled.failed == dict.fromkeys(range(61, 101), "not read: fake dead-letter stream went away")
+    assert sorted(archive.stored) == list(range(61, 101))
+    assert progress[-1] == (100, 100)
 
 
 async def test_a_replay_that_is_not_acknowledged_leaves_the_letter(archive: FakeDeadLetterArchive) -> None:
@@ -62,7 +91,7 @@ async def test_purge_removes_the_selected_and_names_the_missing(archive: FakeDea
     by_kind = await tools.purge(Selection(kind="unexpected"))
 
     assert (by_sequence.done, by_sequence.missing) == ([1], [1])
-    assert by_kind.done == [4]
+    assert by_kind.done == [4] and archive.erased == 2, "a purge overwrites the bytes"
     assert sorted(archive.stored) == [2, 3]
     assert archive.replayed == []
 

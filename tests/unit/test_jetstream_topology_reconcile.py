@@ -80,3 +80,9 @@ def test_our_subject_is_added_unless_a_subject_of_the_stream_takes_it() -> None:
 )
 def test_subject_matching_follows_nats_wildcards(pattern: str, subject: str, matches: bool) -> None:
     assert subject_matches(pattern, subject) is matches
+
+
+def test_a_size_limit_is_not_set_on_a_stream_that_would_be_full_at_once() -> None:
+    unlimited = operator_stream(max_bytes=-1)
+    assert reconciled(unlimited, WANTED, stored_bytes=2**30 // 2) is not None, "room left: the limit is set"
+    assert reconciled(unlimited, WANTED, stored_bytes=2**30) is None, "it would refuse every publish at once"
