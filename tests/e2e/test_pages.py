@@ -63,7 +63,7 @@ async def test_search_form_works_without_javascript(client, nc, settings, sample
 
     found = await client.get(f"/orders?uid=+{uid}+", allow_redirects=False)
     assert (found.status, found.headers["Location"]) == (303, f"/orders/{uid}")
-    assert 'class="items"' in await page(client, f"/orders?uid={uid}")
+    assert 'class="items order-items"' in await page(client, f"/orders?uid={uid}")
     empty = await client.get("/orders?uid=", allow_redirects=False)
     assert (empty.status, empty.headers["Location"]) == (303, "/")
     assert SEARCH_BOX in await page(client, "/orders?uid=no%20spaces", 400)
@@ -76,7 +76,7 @@ async def test_order_page_reads_like_an_order(client, nc, settings, sample) -> N
 
     assert "1,817 USD" in html and "1,500 USD" in html and "453 USD" in html
     assert "26 Nov 2021, 06:22 UTC" in html  # payment_dt 1637907727 and date_created
-    assert '<table class="items">' in html
+    assert '<table class="items order-items">' in html
     for text in ("Mascaras", "Vivienne Sabo", "30%", "202", "WBILMTESTTRACK", "Test Testov", "meest"):
         assert text in html
     assert f'href="/api/orders/{sample["order_uid"]}"' in html
