@@ -31,6 +31,7 @@ from app.entrypoints.after_batch import AfterBatch, StoredElsewhere
 from app.entrypoints.ingest_tracing import ObservedOrderSource
 from app.entrypoints.instance_id import new_instance_id
 from app.entrypoints.nats_options import nats_options
+from app.entrypoints.pg_session import pg_connect_options
 from app.entrypoints.service import OrderService
 from app.entrypoints.service_stats import ServiceStats
 from app.entrypoints.settings import Settings
@@ -49,6 +50,7 @@ class Container(containers.DeclarativeContainer):
         dsn=settings.provided.database_url,
         max_size=settings.provided.db_pool_size,
         command_timeout=settings.provided.db_command_timeout,
+        connect_options=providers.Callable(pg_connect_options, settings=settings),
     )
     nats_client = providers.Singleton(NATS)
     jetstream = nats_client.provided.jetstream.call()
