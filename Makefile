@@ -50,4 +50,4 @@ bench: $(BENCH_STAMP)
 .PHONY: faults
 faults: $(STAMP)
 	sh scripts/ensure-netns-tools.sh
-	$(BIN)/python -m pytest -m partition tests/faults
+	$(BIN)/python -m pytest -m partition -s tests/faults  # -s: each test prints its figures

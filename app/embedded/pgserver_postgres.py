@@ -86,10 +86,12 @@ class PgserverPostgres:
                "-k", str(self._socket_dir)]  # fmt: skip
         cmd += [arg for k, v in self.options.items() for arg in ("-c", f"{k}={v}")]
         run_as = self._run_as
-        if self.netns is not None:  # entering a namespace needs root: drop to the user after it
+        if self.netns is not None and run_as:  # entering a namespace needs root: drop to the user after it
             user = ["setpriv", f"--reuid={run_as['user']}", f"--regid={run_as['group']}", "--clear-groups"]
-            cmd = ["ip", "netns", "exec", self.netns, *(user if run_as else []), *cmd]
+            cmd = ["ip", "netns", "exec", self.netns, *user, *cmd]
             run_as = {}
+        elif self.netns is not None:
+            cmd = ["ip", "netns", "exec", self.netns, *cmd]
         logger.info("starting postgres on %s (log: %s)", self.url, self.log_path)
         with self.log_path.open("ab") as log:
             self._proc = subprocess.Popen(cmd, stdin=subprocess.DEVNULL, stdout=log,
