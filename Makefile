@@ -46,7 +46,7 @@ bench: $(BENCH_STAMP)
 	$(BIN)/python -m bench
 
 # `make faults`: the network partition tests (tests/faults; NATS and PostgreSQL behind links
-# cut for a minute and for five; about 17 minutes). Network namespaces need root: elsewhere they skip.
+# cut for a minute and for five; about 15 minutes). Network namespaces need root: elsewhere they skip.
 .PHONY: faults
 faults: $(STAMP)
 	sh scripts/ensure-netns-tools.sh
