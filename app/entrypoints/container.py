@@ -96,7 +96,9 @@ class Container(containers.DeclarativeContainer):
     )
     feed = providers.Singleton(MemoryOrderFeed)
     metrics = providers.Singleton(PrometheusMetrics, cache=cache, instance=instance_id, page_cache=page_cache)
-    repository = providers.Singleton(PgOrderRepository, pool=db_pool)
+    repository = providers.Singleton(
+        PgOrderRepository, pool=db_pool, lookup_timeout=settings.provided.db_command_timeout
+    )
     dead_letters = providers.Singleton(
         JetStreamDeadLetterSink,
         js=jetstream,
