@@ -77,3 +77,10 @@ lowest: $(STAMP)
 image-test: $(STAMP)
 	sh scripts/ensure-container-engine.sh
 	$(BIN)/python -m pytest tests/image -m image -p no:cacheprovider
+
+# `make faults`: the network partition tests (tests/faults; NATS and PostgreSQL behind links
+# cut for a minute and for five; about 15 minutes). Network namespaces need root: elsewhere they skip.
+.PHONY: faults
+faults: $(STAMP)
+	sh scripts/ensure-netns-tools.sh
+	$(BIN)/python -m pytest -m partition -s tests/faults  # -s: each test prints its figures

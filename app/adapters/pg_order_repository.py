@@ -90,8 +90,12 @@ _CONTENT_ERRORS = ("22", "23", "54")
 class PgOrderRepository:
     """Orders in the normalized tables created by the yoyo migrations."""
 
-    def __init__(self, pool: asyncpg.Pool) -> None:
+    def __init__(self, pool: asyncpg.Pool, lookup_timeout: float | None = None) -> None:
+        """``lookup_timeout``: the most a read (``get_json``, ``list_json``, ``count``) may take in
+        all, waiting for a turn and a connection included: over a silent link reads pile up
+        behind the pool, each batch of them waiting out the connect or command timeout."""
         self._pool = pool
+        self._lookup_timeout = lookup_timeout
         self._turns = asyncio.Semaphore(pool.get_max_size())  # FIFO, unlike the pool: see above
         self._last_insert: asyncio.Future[None] | None = None  # the latest save's turns
         self._last_commit: asyncio.Future[None] | None = None
@@ -117,7 +121,7 @@ class PgOrderRepository:
         return outcomes
 
     async def get_json(self, order_uid: str) -> bytes | None:
-        async with self._connection() as conn:
+        async with self._bounded(), self._connection() as conn:
             row = await conn.fetchrow(SELECT_ONE, order_uid)
         return None if row is None else json_from_row(row)
 
@@ -155,13 +159,13 @@ class PgOrderRepository:
         query = SELECT_PAGES[customer_id is not None, track_number is not None]
         args: list[object] = [INT64_MAX if before_id is None else before_id]
         args += [value for value in (customer_id, track_number) if value is not None]
-        async with self._connection() as conn:
+        async with self._bounded(), self._connection() as conn:
             rows = await conn.fetch(query, *args, limit)
         return [(row[0], json_from_row(tuple(row)[1:])) for row in rows]
 
     async def count(self) -> int:
         """From the counter rows the triggers of migration 0005 keep: exact, and as cheap at any size."""
-        async with self._connection() as conn:
+        async with self._bounded(), self._connection() as conn:
             count: int = await conn.fetchval(COUNT_ORDERS)
         return count
 
@@ -173,6 +177,15 @@ class PgOrderRepository:
         if read_only:
             await self._pool.expire_connections()
             raise StorageUnavailable("the database server takes no writes (a standby?)")
+
+    @asynccontextmanager
+    async def _bounded(self) -> AsyncIterator[None]:
+        """A read that outlasts ``lookup_timeout`` is given up: StorageUnavailable."""
+        try:
+            async with asyncio.timeout(self._lookup_timeout):
+                yield
+        except TimeoutError as error:
+            raise StorageUnavailable(f"no answer within {self._lookup_timeout} s") from error
 
     @asynccontextmanager
     async def _connection(self) -> AsyncIterator[PoolConnectionProxy]:
@@ -196,6 +209,9 @@ class PgOrderRepository:
                     if not _content_error(error):
                         conn.terminate()
                         await self._pool.expire_connections()
+                    raise
+                except asyncio.CancelledError:  # mid-query: given back, it would wait for a cancel request
+                    conn.terminate()
                     raise
         except asyncpg.PostgresError as error:
             if _content_error(error):

@@ -43,7 +43,9 @@ class NatsServerProcess:
     further command-line options (a cluster's, see ``nats_cluster.py``). ``config``,
     if given, is a nats-server configuration file (users, permissions, TLS) read
     besides the command-line options, which take precedence; ``scheme`` is what
-    ``url`` starts with (``tls`` for a server that requires TLS).
+    ``url`` starts with (``tls`` for a server that requires TLS). ``netns``: run it in that
+    network namespace (``ip netns exec``, as root; the partition tests), on an address and
+    ports of that namespace, which must then be given.
     """
 
     def __init__(
@@ -54,13 +56,16 @@ class NatsServerProcess:
         args: Sequence[str] = (),
         config: Path | None = None,
         scheme: str = "nats",
+        netns: str | None = None,
+        monitor_port: int | None = None,
     ) -> None:
         self.store_dir = Path(store_dir).resolve()
         self.config = config
         self.scheme = scheme
         self.host = host
         self.port = port if port is not None else free_tcp_port(host)
-        self.monitor_port = free_tcp_port(host)
+        self.monitor_port = monitor_port if monitor_port is not None else free_tcp_port(host)
+        self.netns = netns
         self.args = list(args)
         self.log_path = self.store_dir.parent / f"{self.store_dir.name}.log"
         self._proc: subprocess.Popen[bytes] | None = None
@@ -89,6 +94,8 @@ class NatsServerProcess:
         ]  # fmt: skip
         if self.config is not None:
             cmd += ["-c", str(self.config)]
+        if self.netns is not None:
+            cmd = ["ip", "netns", "exec", self.netns, *cmd]
         logger.info("starting nats-server on %s (log: %s)", self.url, self.log_path)
         with self.log_path.open("ab") as log:
             self._proc = subprocess.Popen(

@@ -37,12 +37,23 @@ def _alive(proc: psutil.Process) -> bool:
 class PgserverPostgres:
     """A postgres child process on a fixed TCP port; survives stop/start and crashes.
 
-    ``options`` become extra ``-c name=value`` settings (e.g. fsync=off for tests).
+    ``options`` become extra ``-c name=value`` settings (e.g. fsync=off for tests). ``netns``:
+    run the server in that network namespace (``ip netns exec``, as root; the partition tests),
+    listening on ``host``, an address of that namespace, and ``port``, which must then be given.
     """
 
-    def __init__(self, data_dir: Path, port: int | None = None, options: dict[str, str] | None = None) -> None:
+    def __init__(
+        self,
+        data_dir: Path,
+        port: int | None = None,
+        options: dict[str, str] | None = None,
+        host: str = _HOST,
+        netns: str | None = None,
+    ) -> None:
         self.data_dir = Path(data_dir).resolve()
-        self.port = port if port is not None else free_tcp_port(_HOST)
+        self.host = host
+        self.netns = netns
+        self.port = port if port is not None else free_tcp_port(host)
         self.options = {"max_connections": "200", **(options or {})}
         self.log_path = self.data_dir.parent / f"{self.data_dir.name}.log"
         self._proc: subprocess.Popen[bytes] | None = None
@@ -52,7 +63,7 @@ class PgserverPostgres:
     @property
     def url(self) -> str:
         """Connection URL, e.g. ``postgresql://postgres@127.0.0.1:12345/postgres``."""
-        return f"postgresql://postgres@{_HOST}:{self.port}/postgres"
+        return f"postgresql://postgres@{self.host}:{self.port}/postgres"
 
     @property
     def is_running(self) -> bool:
@@ -71,14 +82,21 @@ class PgserverPostgres:
         self._socket_dir = Path(tempfile.mkdtemp(prefix="pgsock-"))  # short: sun_path limit
         if self._run_as:
             os.chown(self._socket_dir, self._run_as["user"], self._run_as["group"])
-        cmd = [pgserver_binary("postgres"), "-D", str(self.data_dir), "-h", _HOST, "-p", str(self.port),
+        cmd = [pgserver_binary("postgres"), "-D", str(self.data_dir), "-h", self.host, "-p", str(self.port),
                "-k", str(self._socket_dir)]  # fmt: skip
         cmd += [arg for k, v in self.options.items() for arg in ("-c", f"{k}={v}")]
+        run_as = self._run_as
+        if self.netns is not None and run_as:  # entering a namespace needs root: drop to the user after it
+            user = ["setpriv", f"--reuid={run_as['user']}", f"--regid={run_as['group']}", "--clear-groups"]
+            cmd = ["ip", "netns", "exec", self.netns, *user, *cmd]
+            run_as = {}
+        elif self.netns is not None:
+            cmd = ["ip", "netns", "exec", self.netns, *cmd]
         logger.info("starting postgres on %s (log: %s)", self.url, self.log_path)
         with self.log_path.open("ab") as log:
             self._proc = subprocess.Popen(cmd, stdin=subprocess.DEVNULL, stdout=log,
                                           stderr=subprocess.STDOUT, cwd=self.data_dir,
-                                          start_new_session=True, **self._run_as)  # fmt: skip
+                                          start_new_session=True, **run_as)  # fmt: skip
         self._wait_ready(self._proc)
 
     def stop(self) -> None:

@@ -8,7 +8,7 @@ with it when the app is built; the resources open them at startup
 import asyncio
 import contextlib
 import logging
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Mapping
 from typing import Any
 
 import asyncpg
@@ -26,8 +26,12 @@ async def _no_session_reset(connection: asyncpg.Connection) -> None:
     asyncpg still rolls back an open transaction itself."""
 
 
-def asyncpg_pool(dsn: str, max_size: int, command_timeout: float) -> asyncpg.Pool:
-    """An unopened pool that connects lazily (``min_size=0``): opening it needs no database."""
+def asyncpg_pool(
+    dsn: str, max_size: int, command_timeout: float, connect_options: Mapping[str, Any] | None = None
+) -> asyncpg.Pool:
+    """An unopened pool that connects lazily (``min_size=0``): opening it needs no database.
+
+    ``connect_options``: further ``asyncpg.connect`` arguments (``pg_session.pg_connect_options``)."""
     return asyncpg.create_pool(
         dsn,
         min_size=0,
@@ -36,6 +40,7 @@ def asyncpg_pool(dsn: str, max_size: int, command_timeout: float) -> asyncpg.Poo
         max_inactive_connection_lifetime=60,
         reset=_no_session_reset,
         init=use_fast_timestamptz,
+        **(connect_options or {}),
     )
 
 

@@ -34,6 +34,7 @@ from app.entrypoints.ingest_tracing import ObservedOrderSource
 from app.entrypoints.instance_id import new_instance_id
 from app.entrypoints.nats_options import nats_options
 from app.entrypoints.nats_reopening import Reopening
+from app.entrypoints.pg_session import pg_connect_options
 from app.entrypoints.service import OrderService
 from app.entrypoints.service_stats import ServiceStats
 from app.entrypoints.settings import Settings
@@ -52,6 +53,7 @@ class Container(containers.DeclarativeContainer):
         dsn=providers.Callable(with_session_attrs, settings.provided.database_url, READ_WRITE),
         max_size=settings.provided.db_pool_size,
         command_timeout=settings.provided.db_command_timeout,
+        connect_options=providers.Callable(pg_connect_options, settings=settings),
     )
     nats_client = providers.Singleton(NATS)
     jetstream = nats_client.provided.jetstream.call()
@@ -61,6 +63,7 @@ class Container(containers.DeclarativeContainer):
         dsn=settings.provided.database_read_url,
         max_size=settings.provided.db_pool_size,
         command_timeout=settings.provided.db_command_timeout,
+        connect_options=providers.Callable(pg_connect_options, settings=settings),
     )
     opened_replica_pool = providers.Resource(read_replica.opened_replica_pool, pool=replica_pool)
     # Traces (OTEL_*): no provider, so nothing traced, unless an OTLP endpoint is set.
@@ -107,8 +110,15 @@ class Container(containers.DeclarativeContainer):
     )
     feed = providers.Singleton(MemoryOrderFeed)
     metrics = providers.Singleton(PrometheusMetrics, cache=cache, instance=instance_id, page_cache=page_cache)
-    repository = providers.Singleton(PgOrderRepository, pool=db_pool)
-    reads = providers.Singleton(read_replica.reading_repository, primary=repository, pool=replica_pool)
+    repository = providers.Singleton(
+        PgOrderRepository, pool=db_pool, lookup_timeout=settings.provided.db_command_timeout
+    )
+    reads = providers.Singleton(
+        read_replica.reading_repository,
+        primary=repository,
+        pool=replica_pool,
+        lookup_timeout=settings.provided.db_command_timeout,
+    )
     dead_letters = providers.Singleton(
         JetStreamDeadLetterSink,
         nc=nats_client,

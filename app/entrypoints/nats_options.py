@@ -6,6 +6,8 @@ commands authenticate and encrypt alike:
 
 - user and password: in ``NATS_URL`` itself (``nats://user:password@host:4222``);
 - a credentials file (user JWT and nkey seed): ``NATS_CREDS``; a bare nkey seed file: ``NATS_NKEY_SEED``;
+- pings: every ``NATS_PING_INTERVAL_SECONDS``; after ``NATS_MAX_OUTSTANDING_PINGS`` unanswered the
+  connection is taken as lost and the client reconnects (a cut link sends no reset);
 - TLS: a ``tls://`` URL, or a server that requires it; ``NATS_TLS_CA`` names the CA that signed
   the servers' certificates (else the system's CAs), ``NATS_TLS_CERT`` and ``NATS_TLS_KEY`` a client
   certificate for servers that verify clients.
@@ -50,6 +52,9 @@ def nats_options(settings: Settings, name: str) -> dict[str, Any]:
         "error_cb": events.error,
         "disconnected_cb": events.disconnected,
         "reconnected_cb": events.reconnected,
+        # Pings find a link that went silent (dropped, not reset): the client then reconnects.
+        "ping_interval": settings.nats_ping_interval_seconds,
+        "max_outstanding_pings": settings.nats_max_outstanding_pings,
     }
     if settings.nats_creds:
         options["user_credentials"] = settings.nats_creds

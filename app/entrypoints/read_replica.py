@@ -4,7 +4,8 @@ Without the setting there is no second pool, and reads go to ``DATABASE_URL`` as
 """
 
 import contextlib
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Mapping
+from typing import Any
 
 import asyncpg
 
@@ -15,11 +16,14 @@ from app.entrypoints import connections
 from app.ports.order_repository import OrderRepository
 
 
-def replica_pool(dsn: str | None, max_size: int, command_timeout: float) -> asyncpg.Pool | None:
-    """An unopened pool to the replicas (a standby where one answers), or None without a URL."""
+def replica_pool(
+    dsn: str | None, max_size: int, command_timeout: float, connect_options: Mapping[str, Any] | None = None
+) -> asyncpg.Pool | None:
+    """An unopened pool to the replicas (a standby where one answers), or None without a URL;
+    connected like the primary's (``connect_options``: time-outs and session settings)."""
     if not dsn:
         return None
-    return connections.asyncpg_pool(with_session_attrs(dsn, PREFER_STANDBY), max_size, command_timeout)
+    return connections.asyncpg_pool(with_session_attrs(dsn, PREFER_STANDBY), max_size, command_timeout, connect_options)
 
 
 async def opened_replica_pool(pool: asyncpg.Pool | None) -> AsyncIterator[asyncpg.Pool | None]:
@@ -31,6 +35,8 @@ async def opened_replica_pool(pool: asyncpg.Pool | None) -> AsyncIterator[asyncp
         yield opened
 
 
-def reading_repository(primary: OrderRepository, pool: asyncpg.Pool | None) -> OrderRepository:
+def reading_repository(
+    primary: OrderRepository, pool: asyncpg.Pool | None, lookup_timeout: float | None = None
+) -> OrderRepository:
     """What lookups, listings and the warm-up read: the replicas first, when there are any."""
-    return primary if pool is None else ReplicaFirstReads(primary, PgOrderRepository(pool))
+    return primary if pool is None else ReplicaFirstReads(primary, PgOrderRepository(pool, lookup_timeout))

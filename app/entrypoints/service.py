@@ -18,12 +18,13 @@ from app.entrypoints.service_stats import ServiceStats
 from app.ports.order_announcements import OrderAnnouncements, OrderAnnouncer
 from app.ports.order_cache import OrderCache
 from app.ports.order_messages import OrderMessageSource
-from app.ports.order_repository import OrderRepository, StorageUnavailable
+from app.ports.order_repository import OrderRepository
 from app.ports.service_setup import SchemaMigrator, StreamTopology
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
 STOP_TIMEOUT = 30.0  # for the batch in hand
+DATABASE_CHECK_SECONDS = 1.0  # readiness waits this long for the database's answer
 
 
 async def retry(what: str, step: Callable[[], Awaitable[T]], most: float = 5.0) -> T:
@@ -77,6 +78,7 @@ class OrderService:
         self.ready = asyncio.Event()
         self._tasks: list[asyncio.Task[None]] = []
         self._loop_task: asyncio.Task[None] | None = None
+        self._database_probe: asyncio.Task[None] | None = None
         if reopening is not None:
             reopening.after_reopen(self._subscribe_again)
 
@@ -104,8 +106,9 @@ class OrderService:
 
     async def stop(self) -> None:
         """Stop fetching, let the batch in hand finish and be announced, then stop the consumer."""
-        for task in self._tasks:
-            task.cancel()
+        for task in [*self._tasks, self._database_probe]:
+            if task is not None:
+                task.cancel()
         if self._loop_task is not None:
             self._ingest_loop.stop()
             try:
@@ -146,8 +149,21 @@ class OrderService:
             await asyncio.sleep(self._settle_every)
 
     async def _database_answers(self) -> bool:
-        try:
-            await asyncio.wait_for(self._repository.ping(), timeout=1.0)
-        except (StorageUnavailable, TimeoutError):
-            return False
-        return True
+        """Whether the database answered a ping within ``DATABASE_CHECK_SECONDS``.
+
+        The ping runs as a task of its own that is left to finish, never cancelled: cancelling
+        a query makes asyncpg send a cancel request over a new connection and wait for it, which
+        over a silent link takes the connect timeout, and a readiness check must not wait that
+        long. Checks made meanwhile share that ping (and answer False until it succeeds)."""
+        probe = self._database_probe
+        if probe is None or probe.done():
+            probe = self._database_probe = asyncio.create_task(self._repository.ping(), name="database-probe")
+            probe.add_done_callback(_retrieve)
+        await asyncio.wait([probe], timeout=DATABASE_CHECK_SECONDS)
+        return probe.done() and not probe.cancelled() and probe.exception() is None
+
+
+def _retrieve(task: asyncio.Task[None]) -> None:
+    """A failed ping is an answer (False), not an error to log as never retrieved."""
+    if not task.cancelled():
+        task.exception()

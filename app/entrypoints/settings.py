@@ -54,6 +54,12 @@ class Settings(BaseSettings):
     db_command_timeout: float = Field(10.0, gt=0)
     # How long a command (orders dlq, produce, migrate) waits for NATS or PostgreSQL to answer.
     command_connect_timeout: float = Field(10.0, ge=1, le=600)
+    # A silent link (packets dropped, no reset) must not hang the service (docs/reliability.md, partitions):
+    db_connect_timeout: float = Field(5.0, gt=0, le=300)  # a new connection's handshake
+    # The server drops a session whose client went silent this long (TCP keepalives and
+    # tcp_user_timeout, sent as the session's settings): no session cut mid-transaction keeps its locks.
+    db_dead_client_seconds: float = Field(10.0, ge=0, le=3600)  # 0: the server's own defaults
+    db_idle_in_transaction_timeout: float = Field(30.0, ge=0, le=86_400)  # 0: no limit
     log_level: str = "INFO"
     log_format: str = Field("text", pattern="^(text|json)$")  # json: one object per line
 
@@ -68,6 +74,10 @@ class Settings(BaseSettings):
     nats_tls_ca: str | None = None  # CA certificate (PEM) that signed the servers' certificates
     nats_tls_cert: str | None = None  # client certificate (PEM), for servers that verify clients
     nats_tls_key: str | None = None  # its private key (PEM)
+    # The client pings the server this often and reconnects when this many pings go unanswered:
+    # a silent link is noticed (and /readyz says "nats") within interval × (pings + 1).
+    nats_ping_interval_seconds: float = Field(3.0, gt=0, le=600)
+    nats_max_outstanding_pings: int = Field(2, ge=1, le=100)
 
     # OpenTelemetry traces: the SDK reads every OTEL_* variable itself; these say whether to trace.
     otel_sdk_disabled: bool = False

@@ -50,9 +50,14 @@ class Workload:
     def acked_orders(self) -> set[str]:
         return self.acked - self.bad
 
-    async def publish(self, settings: Settings, rate: float = 1000.0, concurrency: int = 64) -> None:
-        """Every message at ``rate`` a second, each retried until the stream acknowledges it."""
-        nc = await nats.connect(settings.nats_url or "", max_reconnect_attempts=-1, reconnect_time_wait=0.2)
+    async def publish(
+        self, settings: Settings, rate: float = 1000.0, concurrency: int = 64, **connect_options: Any
+    ) -> None:
+        """Every message at ``rate`` a second, each retried until the stream acknowledges it.
+
+        ``connect_options``: more of nats-py's ``connect`` arguments (pings, for the partition tests)."""
+        options = {"max_reconnect_attempts": -1, "reconnect_time_wait": 0.2, **connect_options}
+        nc = await nats.connect(settings.nats_url or "", **options)
         js, slots, started = nc.jetstream(), asyncio.Semaphore(concurrency), time.monotonic()
 
         async def send(msg_id: str, body: bytes) -> None:
