@@ -22,12 +22,9 @@ HEAD_COLUMNS = _FIELDS[: _FIELDS.index("delivery")]
 TAIL_COLUMNS = _FIELDS[_FIELDS.index("items") + 1 :]
 
 
-def select_documents(where: str, order_by: str, children_by_uid: bool = False) -> str:
-    """One row per order, columns in the document's order; items as one array per column.
-
-    The child tables refer to their order by its id (``order_id``), or, before migration 0004
-    (whose rollback precedes 0003's), by its uid: ``children_by_uid``."""
-    key = "{0}.order_uid = o.order_uid" if children_by_uid else "{0}.order_id = o.id"
+def select_documents(where: str, order_by: str) -> str:
+    """One row per order, columns in the document's order; items as one array per column."""
+    key = "{0}.order_id = o.id"
     item_arrays = ", ".join(f"array_agg(i.{c} ORDER BY i.position)" for c in ITEM_COLUMNS)
     columns = [
         *("o." + c for c in HEAD_COLUMNS),

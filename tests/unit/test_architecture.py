@@ -1,5 +1,8 @@
 """The layers, checked on the import graph (grimp, the graph behind import-linter)."""
 
+import ast
+from pathlib import Path
+
 import grimp
 import pytest
 
@@ -82,3 +85,28 @@ def test_settings_depend_on_pydantic_settings_alone(graph: grimp.ImportGraph) ->
 def test_the_web_layer_never_reaches_for_the_container(graph: grimp.ImportGraph) -> None:
     imported = imports_of(graph, "app.entrypoints.web")
     assert "dependency_injector" not in imported and "app.entrypoints.container" not in imported
+
+
+def imported_names(source: str) -> set[str]:
+    """Every module a Python source imports, at any depth of its code."""
+    names: set[str] = set()
+    for node in ast.walk(ast.parse(source)):
+        if isinstance(node, ast.Import):
+            names |= {alias.name for alias in node.names}
+        elif isinstance(node, ast.ImportFrom):
+            names.add("." * node.level + (node.module or ""))
+    return names
+
+
+def test_migrations_import_nothing_of_the_app() -> None:
+    """History must not change when the code does: a migration is SQL, or Python of its own."""
+    migrations = sorted((Path(__file__).resolve().parents[2] / "migrations").glob("*.py"))
+    assert migrations, "no Python migration found: the check would prove nothing"
+    imports = {path.name: imported_names(path.read_text()) for path in migrations}
+    ours = {name: {m for m in found if m == "app" or m.startswith(("app.", "."))} for name, found in imports.items()}
+    assert ours == {name: set() for name in imports}
+
+
+def test_imported_names_sees_every_form_of_import() -> None:
+    source = "import app\nfrom app.adapters import x\nfrom . import y\ndef f():\n    import app.domain\n"
+    assert imported_names(source) == {"app", "app.adapters", ".", "app.domain"}
