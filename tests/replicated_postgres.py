@@ -10,12 +10,15 @@ import asyncio
 import os
 import subprocess
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import asyncpg
 
 from app.embedded.pgserver_binaries import pgserver_binary, run_as_pgserver_user
 from app.embedded.pgserver_postgres import PgserverPostgres
+from tests.servers import postgres_data_dir
 
 HOST = "127.0.0.1"
 DATABASE = "orders"
@@ -100,3 +103,15 @@ async def pause_replay(server: PgserverPostgres, paused: bool) -> None:
         await conn.execute("SELECT pg_wal_replay_pause()" if paused else "SELECT pg_wal_replay_resume()")
     finally:
         await conn.close()
+
+
+@contextmanager
+def replicated_pair() -> Iterator[ReplicatedPostgres]:
+    """A started primary and standby in a temporary folder, stopped and removed at the end."""
+    with postgres_data_dir() as data_dir:
+        servers = ReplicatedPostgres(data_dir.parent)
+        servers.start()
+        try:
+            yield servers
+        finally:
+            servers.stop()

@@ -17,8 +17,8 @@ from app.domain.order_factory import OrderFactory
 from tests.e2e.fault_workload import Workload, stored_now, verify
 from tests.e2e.helpers import eventually, publish_orders
 from tests.e2e.service_process import ServiceProcess
-from tests.replicated_postgres import ReplicatedPostgres, pause_replay, promote
-from tests.servers import isolated_settings, postgres_data_dir
+from tests.replicated_postgres import ReplicatedPostgres, pause_replay, promote, replicated_pair
+from tests.servers import isolated_settings
 
 ORDERS = 2000
 RATE = 250.0  # a second: publishing lasts 8 s, through the failover and after it
@@ -28,13 +28,8 @@ OUTAGE = 2.0  # seconds between the primary's death and the promotion
 
 @pytest.fixture
 def pair() -> Iterator[ReplicatedPostgres]:
-    with postgres_data_dir() as data_dir:
-        servers = ReplicatedPostgres(data_dir.parent)
-        servers.start()
-        try:
-            yield servers
-        finally:
-            servers.stop()
+    with replicated_pair() as servers:
+        yield servers
 
 
 @pytest.fixture

@@ -21,22 +21,16 @@ from app.domain.replica_reads import ReplicaFirstReads
 from app.entrypoints.connections import asyncpg_pool, opened_pool
 from app.ports.order_repository import SaveOutcome, StorageUnavailable
 from tests.e2e.helpers import eventually
-from tests.replicated_postgres import ReplicatedPostgres, pause_replay
+from tests.replicated_postgres import ReplicatedPostgres, pause_replay, replicated_pair
 from tests.serialized_orders import generated, ser
-from tests.servers import postgres_data_dir
 
 CLI = [sys.executable, "-m", "app.entrypoints.cli"]
 
 
 @pytest.fixture(scope="module")
 def pair() -> Iterator[ReplicatedPostgres]:
-    with postgres_data_dir() as data_dir:
-        servers = ReplicatedPostgres(data_dir.parent)
-        servers.start()
-        try:
-            yield servers
-        finally:
-            servers.stop()
+    with replicated_pair() as servers:
+        yield servers
 
 
 async def refused(call: Awaitable[object], reason: str) -> bool:
