@@ -1,8 +1,11 @@
 """NATS and PostgreSQL each in a network namespace of its own, behind a link the test can cut.
 
-The fixtures skip, saying why, where this machine cannot make a namespace (not root, no ``ip``).
+The fixtures skip, saying why, where this machine cannot make a namespace (not root, no ``ip``);
+under CI (``CI=true``) that is a failure instead: CI must never pass without the real check.
+Inside its namespace each server listens on a port of its own, not on NATS's or PostgreSQL's usual one.
 """
 
+import os
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -17,6 +20,9 @@ from tests.e2e.service_process import ServiceProcess
 from tests.faults.network import Link, namespaces_unavailable
 from tests.servers import FAST_PG, postgres_data_dir
 
+NATS_PORT = 14222  # inside the server's own namespace
+POSTGRES_PORT = 15432
+
 
 @dataclass
 class Behind:
@@ -29,6 +35,8 @@ class Behind:
 @pytest.fixture(scope="session")
 def namespaces() -> None:
     reason = namespaces_unavailable()
+    if reason is not None and os.environ.get("CI", "").lower() == "true":
+        pytest.fail(f"partition tests cannot run under CI: {reason}")
     if reason is not None:
         pytest.skip(f"partition tests skipped: {reason}")
 
@@ -52,7 +60,7 @@ def link_to(namespaces: None) -> Iterator[type[Link]]:
 def nats_behind_link(link_to: type[Link], tmp_path: Path) -> Iterator[Behind]:
     link = link_to("nats")
     server = NatsServerProcess(
-        tmp_path / "nats", host=link.server_address, port=4222, monitor_port=8222, netns=link.netns
+        tmp_path / "nats", host=link.server_address, port=NATS_PORT, monitor_port=18222, netns=link.netns
     )
     server.start()
     try:
@@ -73,7 +81,9 @@ def postgres_behind_link(link_to: type[Link]) -> Iterator[Behind]:
         setup.stop()
         with (data_dir / "pg_hba.conf").open("a") as hba:
             hba.write(f"host all all {link.root_address}/32 trust\n")
-        server = PgserverPostgres(data_dir, port=5432, options=FAST_PG, host=link.server_address, netns=link.netns)
+        server = PgserverPostgres(
+            data_dir, port=POSTGRES_PORT, options=FAST_PG, host=link.server_address, netns=link.netns
+        )
         server.start()
         try:
             yield Behind(server.url, link)

@@ -25,7 +25,7 @@ from app.domain.order_factory import OrderFactory
 from app.entrypoints.settings import Settings
 from tests.e2e.fault_workload import Workload, verify
 from tests.e2e.service_process import ServiceProcess
-from tests.faults.conftest import Behind
+from tests.faults.conftest import NATS_PORT, POSTGRES_PORT, Behind
 from tests.faults.slow_relay import SlowRelay
 from tests.faults.watch import CachedLookups, a_stored_uid, failing_checks, mid_ingest, seconds_until
 from tests.servers import isolated_settings
@@ -189,8 +189,8 @@ async def test_slow_links_with_stalls_lose_and_double_nothing(
 ) -> None:
     """Both links slow (50-100 ms a chunk) and stalling now and then (2 s, as a burst of loss makes
     a TCP link do): ingest goes on, slower, and in the end every order is stored exactly once."""
-    nats_relay = SlowRelay(nats_behind_link.link.server_address, 4222, seed=1)
-    pg_relay = SlowRelay(postgres_behind_link.link.server_address, 5432, seed=2)
+    nats_relay = SlowRelay(nats_behind_link.link.server_address, NATS_PORT, seed=1)
+    pg_relay = SlowRelay(postgres_behind_link.link.server_address, POSTGRES_PORT, seed=2)
     await nats_relay.start()
     await pg_relay.start()
     try:
