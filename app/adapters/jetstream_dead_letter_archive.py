@@ -35,6 +35,7 @@ from app.adapters.jetstream_dead_letter_sink import (
     KIND_HEADER,
     UID_HEADER,
 )
+from app.adapters.nats_message_size import fits, message_size
 from app.ports.dead_letter_archive import ArchiveUnavailable, DeadLetter, ReplayNotAcknowledged
 
 REPLAY_OF_HEADER = "Orders-Replay-Of"  # on a replayed message: the dead letter it came from
@@ -147,6 +148,12 @@ class JetStreamDeadLetterArchive:
         replay_id = f"replay:{self._stream}:{letter.sequence}:{digest}"
         headers[REPLAY_OF_HEADER] = f"{self._stream}:{letter.sequence}"
         headers["Nats-Msg-Id"] = replay_id
+        if self._nc is not None and not fits(letter.data, headers, self._nc.max_payload):
+            # Sent anyway, the server would close the connection: say why, keep the letter.
+            size = message_size(letter.data, headers)
+            raise ReplayNotAcknowledged(
+                f"{size} bytes with its replay headers, over max_payload {self._nc.max_payload}"
+            )
         try:
             await self._js.publish(self._ingest_subject, letter.data, timeout=self._timeout, headers=headers)
         except _NATS_ERRORS as error:

@@ -148,3 +148,24 @@ async def test_letters_are_read_with_their_bytes_in_a_pass_or_one_by_one(js, nam
     assert [letter.data for letter in close[:2]] == [b"9", b"10"] and close[0].reason == "r9"
     assert [(letter.sequence, letter.data) for letter in apart] == [(3, b"2"), (150, b"149")]
     assert await js.consumers_info(names.dlq_stream) == [], "the reading consumer is removed afterwards"
+
+
+async def test_a_letter_too_large_to_replay_with_its_headers_is_kept_and_the_link_stays_up(
+    small_nats_url: str,
+) -> None:
+    """A whole letter published without headers right at max_payload: its replay headers would
+    tip it over, and the server would close the connection. It is refused, kept, and the rest flow."""
+    async with await nats.connect(small_nats_url) as nc:
+        names: JetStreamNames = Container(settings=isolated_settings(small_nats_url, "postgresql://unused")).names()
+        js = nc.jetstream()
+        await ensure_topology(js, names)
+        archive = JetStreamDeadLetterArchive(js, names.dlq_stream, names.subject, timeout=10, nc=nc)
+        await js.publish(names.dlq_subject, b"x" * nc.max_payload)  # no headers: exactly at the limit
+        await js.publish(names.dlq_subject, b"small", headers={KIND_HEADER: "invalid", ERROR_HEADER: "r"})
+
+        report = await DeadLetterTools(archive).replay(Selection())
+
+        assert list(report.failed) == [1] and "over max_payload" in report.failed[1]
+        assert report.done == [2]
+        assert nc.is_connected and (await js.stream_info(names.dlq_stream)).state.messages == 1
+        assert (await js.stream_info(names.stream)).state.messages == 1
