@@ -11,7 +11,7 @@ import random
 import aiohttp
 
 Answer = tuple[int, list[tuple[bytes, bytes]], bytes]  # status, raw headers but the Date, body
-SET_BY_AIOHTTP = {b"date", b"content-length", b"server"}  # per response, by aiohttp itself, on both sides
+SET_BY_AIOHTTP = {b"date", b"content-length"}  # per response, by aiohttp itself, on both sides
 UID_FIELD = "{order_uid}"  # in a header value of ``shared_headers``: the uid of the answer
 
 
@@ -38,8 +38,8 @@ def check_bodies(found: list[Answer], uids: list[str], bodies: dict[str, bytes])
 
 
 def shared_headers(found: list[Answer], uids: list[str]) -> list[tuple[str, str]]:
-    """The headers the service sets on its answers itself (Content-Type, security, caching), in its
-    order; in the ETag, the answer's uid is written ``UID_FIELD``."""
+    """The headers the service sets on its answers itself (Content-Type, security, caching, its
+    ``Server`` name), in its order; in the ETag, the answer's uid is written ``UID_FIELD``."""
     _, headers, _ = found[0]
     shared = []
     for raw_name, raw_value in headers:
