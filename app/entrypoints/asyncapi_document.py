@@ -25,7 +25,7 @@ REF = "#/components/schemas/{model}"
 ERROR_HEADER_MAX = 4000  # the dead-letter sink cuts a longer reason to this many characters
 
 
-def _version() -> str:
+def service_version() -> str:
     try:
         return metadata.version("order-service")
     except metadata.PackageNotFoundError:
@@ -114,7 +114,7 @@ def document(settings: Settings) -> dict[str, Any]:
         "asyncapi": "3.0.0",
         "info": {
             "title": "Order service messages",
-            "version": _version(),
+            "version": service_version(),
             "description": "What producers send to the order stream, what the service writes to the"
             " dead-letter stream, and how instances tell each other about stored orders. The HTTP API"
             " is described in /api/openapi.json.",
