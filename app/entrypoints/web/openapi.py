@@ -1,4 +1,4 @@
-"""``GET /api/openapi.json``: an OpenAPI 3.1 document of every route the app serves.
+"""``GET /api/openapi.json``, an OpenAPI 3.1 document of every route; ``GET /api/asyncapi.json``, the messages'.
 
 apispec assembles it from the router's routes, each described in ``route_docs.ROUTES``,
 and from the schemas of the order model and of ``api_bodies``. Built at the first request
@@ -78,12 +78,18 @@ def build(app: web.Application, protect_reads: bool = False) -> dict[str, Any]:
     return spec.to_dict()
 
 
-def add_routes(routes: Routes, access: ApiAccess) -> None:
+def add_routes(routes: Routes, access: ApiAccess, asyncapi: dict[str, Any]) -> None:
+    """Both documents, each kept as bytes; the AsyncAPI one is built by ``asyncapi_document`` at startup."""
     document: list[bytes] = []  # built at the first request, when the router is complete
+    asyncapi_body = orjson.dumps(asyncapi)
 
     async def openapi_json(request: web.Request) -> web.Response:
         if not document:
             document.append(orjson.dumps(build(request.app, access.protect_reads)))
         return web.Response(body=document[0], content_type="application/json")
 
+    async def asyncapi_json(request: web.Request) -> web.Response:
+        return web.Response(body=asyncapi_body, content_type="application/json")
+
     routes.add("GET", "/api/openapi.json", openapi_json, name="api-openapi")
+    routes.add("GET", "/api/asyncapi.json", asyncapi_json, name="api-asyncapi")
