@@ -41,13 +41,19 @@ DESCRIPTION = (
 )
 
 
+RULES_BEYOND_JSON_SCHEMA = {
+    "Order": "Integers are written as integers (5, not 5.0 or 5e0); fields not listed here are ignored.",
+    "Payment": "goods_total = sum(items[].total_price); amount = goods_total + delivery_cost + custom_fee (or 422).",
+}
+
+
 def schemas() -> dict[str, dict[str, Any]]:
     """The order's models and the other bodies; the order's descriptions add what JSON Schema cannot state."""
     order = order_json_schema(REF)
     found: dict[str, dict[str, Any]] = {**order.pop("$defs", {}), "Order": order, **body_schemas()}
-    order["description"] += " Integers are written as integers (5, not 5.0); fields not listed here are ignored."
-    order["properties"]["date_created"]["description"] = "With a UTC offset, within the years 1 to 9999 in UTC."
-    found["Payment"]["description"] += " goods_total is the sum of items[].total_price; amount adds the fees."
+    for name, rule in RULES_BEYOND_JSON_SCHEMA.items():
+        found[name]["description"] = f"{found[name].get('description', '')} {rule}".strip()
+    order["properties"]["date_created"]["description"] = "With a UTC offset; within the years 1 to 9999 in UTC."
     return found
 
 
@@ -68,7 +74,9 @@ def build(app: web.Application, protect_reads: bool = False) -> dict[str, Any]:
         if route.method not in IMPLICIT_METHODS
     )
     for path, method in routes:
-        operation = dict(ROUTES[method.upper(), path])  # KeyError: describe the route in route_docs.py
+        if (method.upper(), path) not in ROUTES:
+            raise LookupError(f"{method.upper()} {path} has no entry in route_docs.ROUTES")
+        operation = dict(ROUTES[method.upper(), path])
         access = operation.pop("access", None)
         if access == "write" or (access == "read" and protect_reads):
             operation["security"] = [{BEARER: []}]
