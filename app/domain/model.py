@@ -18,7 +18,7 @@ The rules, all of them here:
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import Annotated, Protocol
+from typing import Annotated, Any, Protocol
 
 import msgspec
 from pydantic import AwareDatetime, BaseModel, BeforeValidator, ConfigDict, Field
@@ -125,6 +125,11 @@ class Order(_Strict):
     sm_id: Count
     date_created: UtcTime
     oof_shard: Text
+
+
+def order_json_schema(ref_template: str) -> dict[str, Any]:
+    """The order as JSON Schema 2020-12, nested models under ``$defs`` referred to by ``ref_template``."""
+    return Order.model_json_schema(ref_template=ref_template)
 
 
 @dataclass(frozen=True, slots=True)

@@ -1,6 +1,6 @@
 """Query parameters of the JSON API: parsing, bounds and the opaque listing cursor.
 
-The OpenAPI document (``api_operations.py``) states the same rules from the
+The OpenAPI document (``route_docs.py``) states the same rules from the
 constants here, so the documented bounds and patterns are the enforced ones.
 A bad value raises :class:`BadParameter`, which the handler turns into a 400
 problem naming the parameter.

@@ -11,7 +11,7 @@ from app.domain.submit_order import SubmitOrder
 from app.entrypoints.service import OrderService
 from app.entrypoints.service_stats import ServiceStats
 from app.entrypoints.tracing import Tracing
-from app.entrypoints.web import asyncapi, dead_letter_page, health, live_events, openapi, order_api, pages, swagger
+from app.entrypoints.web import dead_letter_page, health, live_events, openapi, order_api, pages, swagger
 from app.entrypoints.web.api_access import ApiAccess
 from app.entrypoints.web.problems import no_route
 from app.entrypoints.web.routing import Routes
@@ -58,8 +58,7 @@ def create_web_app(parts: WebParts) -> web.Application:
         access=parts.access,
         tracing=parts.tracing,
     )
-    openapi.add_routes(routes, parts.access)
-    asyncapi.add_routes(routes, parts.asyncapi)
+    openapi.add_routes(routes, parts.access, parts.asyncapi)
     swagger.add_routes(routes)
     page_handlers = pages.Pages(parts.list_orders, parts.stats, parts.cache, parts.service.is_ready)
     pages.add_routes(

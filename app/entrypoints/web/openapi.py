@@ -1,115 +1,103 @@
-"""``GET /api/openapi.json``: an OpenAPI 3.1 document of every route the app serves.
+"""``GET /api/openapi.json``, an OpenAPI 3.1 document of every route; ``GET /api/asyncapi.json``, the messages'.
 
-The paths are read off the app's router at the first request (the router is
-frozen by then, so the document is built once and kept as bytes); each route's
-operation comes from ``api_operations`` or ``api_page_operations``. A route
-described nowhere still appears, with a catch-all response. The bearer scheme
-is declared, and required by the writes (and by the reads with
-``API_PROTECT_READS``), so Swagger UI offers to send a token.
+apispec assembles it from the router's routes, each described in ``route_docs.ROUTES``,
+and from the schemas of the order model and of ``api_bodies``. Built at the first request
+(the router is complete by then) and kept as bytes. The bearer scheme is required by
+the writes, and by the reads with ``API_PROTECT_READS``, so Swagger UI offers to send a token.
 """
 
-import copy
-from importlib import metadata
 from typing import Any
 
 import orjson
 from aiohttp import web
+from apispec import APISpec
 
-from app.entrypoints.web import swagger
+from app.domain.model import order_json_schema
+from app.entrypoints.asyncapi_document import service_version
 from app.entrypoints.web.api_access import ApiAccess
-from app.entrypoints.web.api_operations import OPERATIONS
-from app.entrypoints.web.api_page_operations import PAGE_OPERATIONS, fallback
-from app.entrypoints.web.api_schemas import components, problem_response
+from app.entrypoints.web.api_bodies import REF, body_schemas
+from app.entrypoints.web.route_docs import CACHE_HEADERS, ROUTES, problem
 from app.entrypoints.web.routing import Routes
 
 IMPLICIT_METHODS = {"HEAD", "OPTIONS", "*"}  # aiohttp adds HEAD to every GET; "*" is not a method
-TAGS = [
-    {"name": "orders", "description": "The order API other systems integrate with."},
-    {"name": "probes", "description": "Liveness, readiness and metrics."},
-    {"name": "docs", "description": "This document and its Swagger UI."},
-    {"name": "pages", "description": "What people use in a browser."},
-    {"name": "static", "description": "Files the pages and the docs load."},
-]
-
-
-def _version() -> str:
-    try:
-        return metadata.version("order-service")
-    except metadata.PackageNotFoundError:
-        return "0.0.0"
-
-
-def _routes(app: web.Application) -> list[tuple[str, str]]:
-    """(method, OpenAPI path) for every route of the router."""
-    return [
-        (route.method, resource.canonical)
-        for resource in app.router.resources()
-        for route in resource
-        if route.method not in IMPLICIT_METHODS
-    ]
-
-
 BEARER = "bearerToken"
-SECURITY_SCHEMES = {
-    BEARER: {
-        "type": "http",
-        "scheme": "bearer",
-        "description": "One of the service's API tokens (API_TOKENS, API_TOKENS_FILE).",
-    }
+SHARED_RESPONSES = {
+    "BadQuery": problem("A query parameter breaks its rule; `parameter` names it."),
+    "Starting": problem("The service is starting, or a server it needs is unreachable; retry."),
+    "NotModified": {"description": "Not modified: If-None-Match names the order.", "headers": CACHE_HEADERS},
+    "Unauthorized": problem("No bearer token, or not one of the service's tokens (see WWW-Authenticate)."),
+    "WritesDisabled": problem("The service has no API token configured, so it takes no writes."),
 }
-UNAUTHORIZED = problem_response("No bearer token, or not one of the service's tokens (see WWW-Authenticate).")
-WRITES_DISABLED = problem_response("The service has no API token configured, so it takes no writes.")
-# Reads that need a token with API_PROTECT_READS: the JSON read API and the pages that show orders.
-PROTECTED_READS = {
-    ("GET", "/api/orders"),
-    ("GET", "/api/orders/{order_uid}"),
-    ("GET", "/"),
-    ("GET", "/orders/{order_uid}"),
-    ("GET", "/events"),
+TAGS = {
+    "orders": "The order API other systems integrate with.",
+    "probes": "Liveness, readiness and metrics.",
+    "docs": "This document, the message contract and Swagger UI.",
+    "pages": "What people use in a browser.",
+    "static": "Files the pages load.",
 }
-WRITES = {("POST", "/api/orders")}
+DESCRIPTION = (
+    "Orders from NATS JetStream, stored in PostgreSQL, cached in memory, served as JSON and pages."
+    " Every JSON error is an RFC 9457 problem (application/problem+json)."
+)
 
 
-def _secured(operation: dict[str, Any], write: bool) -> None:
-    operation["security"] = [{BEARER: []}]
-    operation["responses"]["401"] = UNAUTHORIZED
-    if write:
-        operation["responses"]["403"] = WRITES_DISABLED
+RULES_BEYOND_JSON_SCHEMA = {
+    "Order": "Integers are written as integers (5, not 5.0 or 5e0); fields not listed here are ignored.",
+    "Payment": "goods_total = sum(items[].total_price); amount = goods_total + delivery_cost + custom_fee (or 422).",
+}
+
+
+def schemas() -> dict[str, dict[str, Any]]:
+    """The order's models and the other bodies; the order's descriptions add what JSON Schema cannot state."""
+    order = order_json_schema(REF)
+    found: dict[str, dict[str, Any]] = {**order.pop("$defs", {}), "Order": order, **body_schemas()}
+    for name, rule in RULES_BEYOND_JSON_SCHEMA.items():
+        found[name]["description"] = f"{found[name].get('description', '')} {rule}".strip()
+    order["properties"]["date_created"]["description"] = "With a UTC offset; within the years 1 to 9999 in UTC."
+    return found
 
 
 def build(app: web.Application, protect_reads: bool = False) -> dict[str, Any]:
-    known = {
-        **OPERATIONS,
-        **PAGE_OPERATIONS,
-        ("GET", swagger.STATIC + "/{filename}"): swagger.static_operation(),
-    }
-    paths: dict[str, dict[str, Any]] = {}
-    for method, path in _routes(app):
-        operation = copy.deepcopy(known.get((method, path)) or fallback(method, path))
-        if (method, path) in WRITES or (protect_reads and (method, path) in PROTECTED_READS):
-            _secured(operation, write=(method, path) in WRITES)
-        paths.setdefault(path, {})[method.lower()] = operation
-    return {
-        "openapi": "3.1.0",
-        "info": {
-            "title": "Order service",
-            "version": _version(),
-            "description": "Orders from NATS JetStream, stored in PostgreSQL, cached in memory,"
-            " served as JSON. Every error is an RFC 9457 problem (application/problem+json).",
-        },
-        "servers": [{"url": "/"}],
-        "tags": TAGS,
-        "paths": dict(sorted(paths.items())),
-        "components": {"schemas": components(), "securitySchemes": SECURITY_SCHEMES},
-    }
+    spec = APISpec("Order service", service_version(), "3.1.0", info={"description": DESCRIPTION})
+    spec.options["servers"] = [{"url": "/"}]
+    for name, schema in schemas().items():
+        spec.components.schema(name, schema)
+    for name, response in SHARED_RESPONSES.items():
+        spec.components.response(name, response)
+    spec.components.security_scheme(BEARER, {"type": "http", "scheme": "bearer", "description": "An API token."})
+    for name, description in TAGS.items():
+        spec.tag({"name": name, "description": description})
+    routes = sorted(
+        (resource.canonical, route.method.lower())
+        for resource in app.router.resources()
+        for route in resource
+        if route.method not in IMPLICIT_METHODS
+    )
+    for path, method in routes:
+        if (method.upper(), path) not in ROUTES:
+            raise LookupError(f"{method.upper()} {path} has no entry in route_docs.ROUTES")
+        operation = dict(ROUTES[method.upper(), path])
+        access = operation.pop("access", None)
+        if access == "write" or (access == "read" and protect_reads):
+            operation["security"] = [{BEARER: []}]
+            refusals = {401: "Unauthorized", 403: "WritesDisabled"} if access == "write" else {401: "Unauthorized"}
+            operation["responses"] = {**operation["responses"], **refusals}
+        spec.path(path, operations={method: operation})
+    return spec.to_dict()
 
 
-def add_routes(routes: Routes, access: ApiAccess) -> None:
+def add_routes(routes: Routes, access: ApiAccess, asyncapi: dict[str, Any]) -> None:
+    """Both documents, each kept as bytes; the AsyncAPI one is built by ``asyncapi_document`` at startup."""
     document: list[bytes] = []  # built at the first request, when the router is complete
+    asyncapi_body = orjson.dumps(asyncapi)
 
     async def openapi_json(request: web.Request) -> web.Response:
         if not document:
             document.append(orjson.dumps(build(request.app, access.protect_reads)))
         return web.Response(body=document[0], content_type="application/json")
 
+    async def asyncapi_json(request: web.Request) -> web.Response:
+        return web.Response(body=asyncapi_body, content_type="application/json")
+
     routes.add("GET", "/api/openapi.json", openapi_json, name="api-openapi")
+    routes.add("GET", "/api/asyncapi.json", asyncapi_json, name="api-asyncapi")

@@ -6,12 +6,11 @@ default-src 'self'``: the UI is started by ``swagger-init.js``, served from here
 """
 
 import functools
-from typing import Any
 
 from aiohttp import web
 from swagger_ui_bundle import swagger_ui_path
 
-from app.entrypoints.web.problems import PROBLEM_JSON, problem
+from app.entrypoints.web.problems import problem
 from app.entrypoints.web.routing import Routes
 
 STATIC = "/api/docs/static"
@@ -67,28 +66,6 @@ async def docs_static(request: web.Request) -> web.Response:
         return problem(404, "Not Found", f"no file {name!r} under {STATIC}/", filename=name)
     media_type = MEDIA_TYPES[name[name.rindex(".") :]]
     return web.Response(body=_asset(name), content_type=media_type, headers=_CACHE)
-
-
-def static_operation() -> dict[str, Any]:
-    """The OpenAPI operation of the files above."""
-    return {
-        "operationId": "apiDocsStatic",
-        "tags": ["docs"],
-        "summary": "Files of the Swagger UI page",
-        "parameters": [
-            {"name": "filename", "in": "path", "required": True, "schema": {"type": "string", "enum": FILES}}
-        ],
-        "responses": {
-            "200": {
-                "description": "The file.",
-                "content": {t: {"schema": {"type": "string"}} for t in sorted(set(MEDIA_TYPES.values()))},
-            },
-            "404": {
-                "description": "No such file.",
-                "content": {PROBLEM_JSON: {"schema": {"$ref": "#/components/schemas/Problem"}}},
-            },
-        },
-    }
 
 
 def add_routes(routes: Routes) -> None:
