@@ -1,16 +1,16 @@
-"""What follows each batch this instance stored (another one's: ``app.domain.stored_elsewhere``).
+"""What follows each batch this instance stored (another one's: ``app.service_layer.stored_elsewhere``).
 
 The live feed shows the orders, the requests waiting for them
 (``POST /api/orders?wait=N``) are answered, and the batch is measured, traced
 (its span ends here) and announced to the others (the ingest cached its orders).
 """
 
-from app.domain.ingest_orders import BatchReport
-from app.domain.order_arrivals import OrderArrivals
+from app.domain.batch_report import BatchReport
 from app.entrypoints.ingest_tracing import finish_batch
 from app.ports.metrics import ServiceMetrics
 from app.ports.order_announcements import OrderAnnouncer
 from app.ports.order_feed import OrderFeed
+from app.service_layer.order_arrivals import OrderArrivals
 
 
 class AfterBatch:

@@ -21,13 +21,6 @@ from app.adapters.pg_hosts import READ_WRITE, with_session_attrs
 from app.adapters.pg_order_repository import PgOrderRepository
 from app.adapters.prometheus_metrics import PrometheusMetrics
 from app.adapters.yoyo_migrator import YoyoMigrator
-from app.domain.dead_letter_tools import DeadLetterTools
-from app.domain.ingest_loop import IngestLoop
-from app.domain.ingest_orders import IngestOrders
-from app.domain.order_arrivals import OrderArrivals
-from app.domain.order_lookup import ListOrders, OrderLookup, WarmUpCache
-from app.domain.stored_elsewhere import StoredElsewhere
-from app.domain.submit_order import SubmitOrder
 from app.entrypoints import asyncapi_document, connections, read_replica, tracing
 from app.entrypoints.after_batch import AfterBatch
 from app.entrypoints.ingest_tracing import ObservedOrderSource
@@ -35,11 +28,18 @@ from app.entrypoints.instance_id import new_instance_id
 from app.entrypoints.nats_options import nats_options
 from app.entrypoints.nats_reopening import Reopening
 from app.entrypoints.pg_session import pg_connect_options
-from app.entrypoints.service import OrderService
-from app.entrypoints.service_stats import ServiceStats
 from app.entrypoints.settings import Settings
 from app.entrypoints.web.api_access import ApiAccess
 from app.entrypoints.web.app import WebParts
+from app.service_layer.dead_letter_tools import DeadLetterTools
+from app.service_layer.ingest_loop import IngestLoop
+from app.service_layer.ingest_orders import IngestOrders
+from app.service_layer.order_arrivals import OrderArrivals
+from app.service_layer.order_lookup import ListOrders, OrderLookup, WarmUpCache
+from app.service_layer.service import OrderService
+from app.service_layer.service_stats import ServiceStats
+from app.service_layer.stored_elsewhere import StoredElsewhere
+from app.service_layer.submit_order import SubmitOrder
 
 
 class Container(containers.DeclarativeContainer):

@@ -19,7 +19,7 @@ from dataclasses import dataclass, field
 import orjson
 from opentelemetry import context, trace
 
-from app.domain.ingest_orders import BatchReport
+from app.domain.batch_report import BatchReport
 from app.entrypoints.logging_setup import batch_id
 from app.entrypoints.tracing import Tracing
 from app.ports.order_messages import OrderMessage, OrderMessageSource

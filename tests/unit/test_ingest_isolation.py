@@ -10,8 +10,8 @@ from dataclasses import dataclass
 import pytest
 
 from app.domain.document import SerializedOrder
-from app.domain.ingest_orders import IngestOrders
 from app.ports.order_repository import SaveOutcome, StorageUnavailable
+from app.service_layer.ingest_orders import IngestOrders
 from tests.unit.fake_container import Fakes, fake_container
 from tests.unit.fakes import FakeCache, FakeDeadLetterSink, FakeMessage, FakeOrderRepository
 from tests.unit.sample import order_doc, serialized, to_bytes

@@ -8,10 +8,10 @@ from dataclasses import dataclass, field
 import pytest
 from dependency_injector import providers
 
+from app.domain.batch_report import BatchReport
 from app.domain.document import SerializedOrder
-from app.domain.ingest_loop import IngestLoop
-from app.domain.ingest_orders import BatchReport
 from app.ports.order_repository import SaveOutcome
+from app.service_layer.ingest_loop import IngestLoop
 from tests.unit.fake_container import Fakes, fake_container
 from tests.unit.fakes import (
     FakeCache,

@@ -6,8 +6,8 @@ from collections.abc import Callable, Iterator, Sequence
 
 import pytest
 
-from app.domain.ingest_loop import IngestLoop
-from app.domain.ingest_orders import BatchReport
+from app.domain.batch_report import BatchReport
+from app.service_layer.ingest_loop import IngestLoop
 from tests.unit.fake_container import Fakes, fake_container
 from tests.unit.fakes import FakeMessage, FakeMessageSource, FakeOrderRepository, wait_until
 from tests.unit.sample import order_doc, to_bytes
@@ -49,7 +49,7 @@ async def test_a_failure_that_escapes_is_logged_and_the_loop_starts_again(
     seen_down = []
     fakes.source.on_fetch = lambda: seen_down.append(loop.running)
 
-    with caplog.at_level(logging.ERROR, logger="app.domain.ingest_loop"):
+    with caplog.at_level(logging.ERROR, logger="app.service_layer.ingest_loop"):
         task = asyncio.create_task(loop.run())
         await wait_until(lambda: later.acked)
 

@@ -6,7 +6,7 @@ from dataclasses import dataclass
 import orjson
 import pytest
 
-from app.domain.ingest_orders import IngestOrders, retry_delay
+from app.service_layer.ingest_orders import IngestOrders, retry_delay
 from tests.unit.fake_container import Fakes, fake_container
 from tests.unit.fakes import FakeCache, FakeDeadLetterSink, FakeMessage, FakeOrderRepository
 from tests.unit.sample import order_doc, serialized, to_bytes

@@ -7,8 +7,8 @@ import orjson
 import pytest
 
 from app.domain.announced_uids import MAX_UIDS
-from app.domain.order_arrivals import OrderArrivals
-from app.domain.stored_elsewhere import MAX_WAITING, READ_AT_MOST, WARN_EVERY, StoredElsewhere
+from app.service_layer.order_arrivals import OrderArrivals
+from app.service_layer.stored_elsewhere import MAX_WAITING, READ_AT_MOST, WARN_EVERY, StoredElsewhere
 from tests.unit.fakes import FakeCache, FakeFeed, FakeMetrics, FakeOrderRepository, wait_until
 from tests.unit.sample import order_doc, serialized
 
@@ -84,7 +84,7 @@ async def test_an_announcement_carrying_documents_puts_nothing_anywhere(instance
 async def test_a_malformed_announcement_is_ignored_counted_and_raises_nothing(
     instance: Instance, body: bytes, caplog: pytest.LogCaptureFixture
 ) -> None:
-    with caplog.at_level(logging.DEBUG, logger="app.domain.stored_elsewhere"):
+    with caplog.at_level(logging.DEBUG, logger="app.service_layer.stored_elsewhere"):
         instance.heard(body)
     await asyncio.sleep(0.01)
     assert instance.metrics.ignored == {"malformed": 1}
@@ -148,7 +148,7 @@ async def test_with_the_database_down_the_uids_are_counted_and_the_next_announce
 async def test_a_flood_of_bad_announcements_warns_once_a_period_with_the_counts(
     instance: Instance, caplog: pytest.LogCaptureFixture
 ) -> None:
-    with caplog.at_level(logging.INFO, logger="app.domain.stored_elsewhere"):
+    with caplog.at_level(logging.INFO, logger="app.service_layer.stored_elsewhere"):
         for _ in range(1000):
             instance.heard(b"garbage")
         instance.clock.now += WARN_EVERY

@@ -19,11 +19,11 @@ from collections.abc import Callable
 from itertools import islice
 
 from app.domain.announced_uids import NotAnAnnouncement, announced_uids
-from app.domain.order_arrivals import OrderArrivals
 from app.ports.metrics import ServiceMetrics
 from app.ports.order_cache import OrderCache
 from app.ports.order_feed import OrderFeed
 from app.ports.order_repository import OrderNotStorable, OrderRepository, StorageUnavailable
+from app.service_layer.order_arrivals import OrderArrivals
 
 MAX_WAITING = 10_000  # uids heard and not read yet: one large ingest batch
 READ_AT_MOST = 1000  # uids per query

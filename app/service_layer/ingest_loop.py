@@ -16,10 +16,11 @@ import logging
 import time
 from collections.abc import Callable, Sequence
 
-from app.domain.ingest_orders import BatchReport, IngestOrders, retry_delay
-from app.domain.prepared_batch import PreparedBatch
+from app.domain.batch_report import BatchReport
 from app.ports.order_messages import OrderMessage, OrderMessageSource
 from app.ports.order_repository import OrderRepository, StorageUnavailable
+from app.service_layer.ingest_orders import IngestOrders, retry_delay
+from app.service_layer.prepared_batch import PreparedBatch
 
 log = logging.getLogger(__name__)
 HEALTHY_RUN = 60.0  # seconds: a loop that ran this long before failing starts again after the first pause

@@ -10,16 +10,16 @@ import logging
 from collections.abc import Awaitable, Callable
 from typing import TypeVar
 
-from app.domain.ingest_loop import IngestLoop
-from app.domain.order_lookup import WarmUpCache
-from app.domain.stored_elsewhere import StoredElsewhere
 from app.entrypoints.nats_reopening import Reopening
-from app.entrypoints.service_stats import ServiceStats
 from app.ports.order_announcements import OrderAnnouncements, OrderAnnouncer
 from app.ports.order_cache import OrderCache
 from app.ports.order_messages import OrderMessageSource
 from app.ports.order_repository import OrderRepository
 from app.ports.service_setup import SchemaMigrator, StreamTopology
+from app.service_layer.ingest_loop import IngestLoop
+from app.service_layer.order_lookup import WarmUpCache
+from app.service_layer.service_stats import ServiceStats
+from app.service_layer.stored_elsewhere import StoredElsewhere
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")

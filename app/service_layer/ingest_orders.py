@@ -21,14 +21,14 @@ letters follow the order in which the batches came.
 import asyncio
 import logging
 from collections.abc import Sequence
-from dataclasses import dataclass, field
 
+from app.domain.batch_report import BatchReport
 from app.domain.document import SerializedOrder
-from app.domain.prepared_batch import PreparedBatch, Wave, prepare
 from app.domain.rejections import CONFLICT, UNEXPECTED, UNSTORABLE, FailureCounts, unexpected_reason
 from app.ports.order_cache import OrderCache
 from app.ports.order_messages import DeadLetterSink, DeadLetterUnavailable, OrderMessage
 from app.ports.order_repository import OrderNotStorable, OrderRepository, SaveOutcome, StorageUnavailable
+from app.service_layer.prepared_batch import PreparedBatch, Wave, prepare
 
 log = logging.getLogger(__name__)
 CONFLICT_REASON = "conflict: order_uid {uid} is already stored with different content"
@@ -38,23 +38,6 @@ Outcome = SaveOutcome | Exception  # what saving one order came to: a verdict, o
 def retry_delay(attempt: int, first: float = 0.5, most: float = 30.0) -> float:
     """Seconds to wait before redelivery: doubles with each attempt, capped."""
     return min(first * 2.0 ** max(attempt - 1, 0), most)
-
-
-@dataclass
-class BatchReport:
-    """What one batch came to; the caller turns it into metrics and pacing."""
-
-    stored_orders: list[SerializedOrder] = field(default_factory=list)  # newly stored, in order
-    duplicates: int = 0
-    conflicts: int = 0
-    dead_lettered: dict[str, int] = field(default_factory=dict)  # by kind of reason
-    retried: int = 0
-    failed: int = 0  # unexpected failures retried (they are among ``retried`` too)
-    storage_unavailable: bool = False
-
-    @property
-    def stored(self) -> int:
-        return len(self.stored_orders)
 
 
 class IngestOrders:
