@@ -10,7 +10,7 @@ class BatchReport:
     """What one batch came to; the caller turns it into metrics and pacing."""
 
     stored_orders: list[SerializedOrder] = field(default_factory=list)  # newly stored, in order
-    duplicates: int = 0
+    duplicate_orders: list[SerializedOrder] = field(default_factory=list)  # stored before, same content
     conflicts: int = 0
     dead_lettered: dict[str, int] = field(default_factory=dict)  # by kind of reason
     retried: int = 0
@@ -20,3 +20,7 @@ class BatchReport:
     @property
     def stored(self) -> int:
         return len(self.stored_orders)
+
+    @property
+    def duplicates(self) -> int:
+        return len(self.duplicate_orders)

@@ -1,4 +1,4 @@
-"""Use case: take one fetched batch of order messages to stored, cached and acked.
+"""Use case: take one fetched batch of order messages to stored and acked.
 
 Valid orders of a batch are saved in one transaction and acked only after the
 commit. Bad messages and conflicting versions are dead-lettered, then
@@ -24,10 +24,10 @@ from collections.abc import Sequence
 
 from app.domain.batch_report import BatchReport
 from app.domain.document import SerializedOrder
-from app.domain.rejections import CONFLICT, UNEXPECTED, UNSTORABLE, FailureCounts, unexpected_reason
-from app.ports.order_cache import OrderCache
+from app.domain.rejections import CONFLICT, UNEXPECTED, UNSTORABLE, unexpected_reason
 from app.ports.order_messages import DeadLetterSink, DeadLetterUnavailable, OrderMessage
 from app.ports.order_repository import OrderNotStorable, OrderRepository, SaveOutcome, StorageUnavailable
+from app.service_layer.failure_counts import FailureCounts
 from app.service_layer.prepared_batch import PreparedBatch, Wave, prepare
 
 log = logging.getLogger(__name__)
@@ -41,17 +41,15 @@ def retry_delay(attempt: int, first: float = 0.5, most: float = 30.0) -> float:
 
 
 class IngestOrders:
-    """Validate, store, cache and settle one batch of order messages."""
+    """Validate, store and settle one batch of order messages (``OrdersStored`` says what follows)."""
 
     def __init__(
         self,
         repository: OrderRepository,
-        cache: OrderCache,
         dead_letters: DeadLetterSink,
         max_deliveries: int = 5,
     ) -> None:
         self._repository = repository
-        self._cache = cache
         self._dead_letters = dead_letters
         self._max_deliveries = max_deliveries
         self.failures = FailureCounts()
@@ -65,8 +63,8 @@ class IngestOrders:
         return await self.store(self.prepare(messages))
 
     async def store(self, batch: PreparedBatch) -> BatchReport:
-        """The I/O part: save; then, once the batch before has settled, cache and ack,
-        dead-letter or nak each message."""
+        """The I/O part: save; then, once the batch before has settled, ack, dead-letter or nak
+        each message."""
         settled = asyncio.get_running_loop().create_future()
         settle_after, self._last_settled = self._last_settled, settled  # taken before the first await
         try:
@@ -90,8 +88,8 @@ class IngestOrders:
             settled.set_result(None)
 
     async def _settle_saved(self, saved: list[tuple[Wave, dict[str, Outcome]]], report: BatchReport) -> None:
-        """Cache and ack the stored, settle the others; after a failure, carry on with the next."""
-        stored, cache_put = report.stored_orders, self._cache.put
+        """Ack the stored, settle the others; after a failure, carry on with the next."""
+        stored = report.stored_orders
         for wave, outcomes in saved:
             each = iter(wave.items())
             while True:
@@ -100,7 +98,6 @@ class IngestOrders:
                         outcome = outcomes.get(uid)
                         if outcome is SaveOutcome.STORED:  # nearly every order: _settle's first case, inline
                             stored.append(order)
-                            cache_put(uid, order.json)
                             await message.ack()
                         else:
                             await self._settle(message, order, outcome, report)
@@ -159,8 +156,7 @@ class IngestOrders:
     ) -> None:
         """Any outcome but STORED, which ``_settle_saved`` settles inline."""
         if outcome is SaveOutcome.DUPLICATE:  # stored before with the same content
-            report.duplicates += 1
-            self._cache.put(order.uid, order.json)
+            report.duplicate_orders.append(order)
             await message.ack()
         elif outcome is SaveOutcome.CONFLICT:
             if await self._dead_letter(message, CONFLICT_REASON.format(uid=order.uid), CONFLICT, report, order.uid):

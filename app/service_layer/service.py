@@ -10,7 +10,6 @@ import logging
 from collections.abc import Awaitable, Callable
 from typing import TypeVar
 
-from app.entrypoints.nats_reopening import Reopening
 from app.ports.order_announcements import OrderAnnouncements, OrderAnnouncer
 from app.ports.order_cache import OrderCache
 from app.ports.order_messages import OrderMessageSource
@@ -57,7 +56,7 @@ class OrderService:
         announcements: OrderAnnouncements,
         stored_elsewhere: StoredElsewhere,
         settle_every: float = 0.1,
-        reopening: Reopening | None = None,
+        after_reopen: Callable[[Callable[[], Awaitable[None]]], None] | None = None,
     ) -> None:
         self._migrator = migrator
         self._topology = topology
@@ -79,8 +78,8 @@ class OrderService:
         self._tasks: list[asyncio.Task[None]] = []
         self._loop_task: asyncio.Task[None] | None = None
         self._database_probe: asyncio.Task[None] | None = None
-        if reopening is not None:
-            reopening.after_reopen(self._subscribe_again)
+        if after_reopen is not None:  # NATS connected again: subscribe again
+            after_reopen(self._subscribe_again)
 
     def is_ready(self) -> bool:
         return self.ready.is_set()

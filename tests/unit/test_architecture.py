@@ -53,6 +53,19 @@ def test_the_domain_uses_no_framework_and_no_outer_layer(graph: grimp.ImportGrap
     assert not {m for m in imported if m.startswith(("app.adapters", "app.entrypoints", "app.embedded"))}
 
 
+def test_the_domain_imports_nothing_of_the_app_outside_it(graph: grimp.ImportGraph) -> None:
+    assert {
+        m for m in imports_of(graph, "app.domain") if m.startswith("app.") and not m.startswith("app.domain")
+    } == set()
+
+
+def test_the_service_layer_uses_only_the_domain_the_ports_and_itself(graph: grimp.ImportGraph) -> None:
+    imported = imports_of(graph, "app.service_layer")
+    ours = {m for m in imported if m.startswith("app.")}
+    assert {m for m in ours if not m.startswith(("app.domain", "app.ports", "app.service_layer"))} == set()
+    assert not imported & {*FRAMEWORKS, "opentelemetry"}
+
+
 def test_the_ports_use_only_the_domain(graph: grimp.ImportGraph) -> None:
     ours = {m for m in imports_of(graph, "app.ports") if m.startswith("app.")}
     assert {m for m in ours if not m.startswith(("app.domain", "app.ports"))} == set()

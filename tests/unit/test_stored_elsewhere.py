@@ -7,9 +7,10 @@ import orjson
 import pytest
 
 from app.domain.announced_uids import MAX_UIDS
+from app.service_layer.messagebus import HandlerPorts, MessageBus
 from app.service_layer.order_arrivals import OrderArrivals
 from app.service_layer.stored_elsewhere import MAX_WAITING, READ_AT_MOST, WARN_EVERY, StoredElsewhere
-from tests.unit.fakes import FakeCache, FakeFeed, FakeMetrics, FakeOrderRepository, wait_until
+from tests.unit.fakes import FakeAnnouncer, FakeCache, FakeFeed, FakeMetrics, FakeOrderRepository, wait_until
 from tests.unit.sample import order_doc, serialized
 
 
@@ -22,7 +23,7 @@ class Clock:
 
 
 class Instance:
-    """The use case with fakes of everything it touches."""
+    """The use case with fakes of everything it touches, through the real message bus."""
 
     def __init__(self) -> None:
         self.repository = FakeOrderRepository()
@@ -31,9 +32,9 @@ class Instance:
         self.arrivals = OrderArrivals()
         self.metrics = FakeMetrics()
         self.clock = Clock()
-        self.heard = StoredElsewhere(
-            self.repository, self.cache, self.feed, self.arrivals, self.metrics, clock=self.clock
-        )
+        self.announcer = FakeAnnouncer()
+        bus = MessageBus(HandlerPorts(self.cache, self.feed, self.arrivals, self.announcer, self.metrics))
+        self.heard = StoredElsewhere(self.repository, self.metrics, bus.handle, clock=self.clock)
 
 
 @pytest.fixture
