@@ -1,4 +1,4 @@
-"""Why a message is dead-lettered.
+"""Why a message is dead-lettered, and how often handling one failed for an unexpected reason.
 
 Each dead letter has a kind of reason (``REASON_KINDS``) and the reason itself.
 ``unexpected`` is a failure nobody classified (an exception that is not a
@@ -7,6 +7,7 @@ message, so that it can be fixed and the message replayed.
 """
 
 import re
+from collections import OrderedDict
 
 import msgspec
 
@@ -44,3 +45,32 @@ def uid_in(data: bytes) -> str | None:
         except Exception:  # not bytes, or not UTF-8 there
             return None
     return uid if 0 < len(uid) <= 200 and uid.isprintable() else None
+
+
+class FailureCounts:
+    """How many times handling each message failed for an unexpected reason, in this process.
+
+    JetStream's delivery count cannot say it: naks during an outage add to it too.
+    A message is known by its stream sequence and a hash of its bytes; only the
+    ``remember`` most recent are kept (a message that succeeds is simply never
+    counted again), so the memory stays bounded.
+    """
+
+    def __init__(self, remember: int = 10_000) -> None:
+        self._counts: OrderedDict[tuple[int, int], int] = OrderedDict()
+        self._remember = remember
+
+    def add(self, stream_sequence: int, data: bytes) -> int:
+        """One more failure of the message; how many it has had."""
+        key = (stream_sequence, hash(data))
+        count = self._counts.pop(key, 0) + 1
+        self._counts[key] = count
+        while len(self._counts) > self._remember:
+            self._counts.popitem(last=False)
+        return count
+
+    def forget(self, stream_sequence: int, data: bytes) -> None:
+        self._counts.pop((stream_sequence, hash(data)), None)
+
+    def __len__(self) -> int:
+        return len(self._counts)

@@ -1,20 +1,14 @@
-"""Each ingested batch, told to the logs and the traces: the ``BatchTracer`` the ingest loop uses.
+"""Each ingested batch told to the logs and the traces: the ``BatchTracer`` of the ingest loop.
 
-``begin`` names a fetched batch (``batch_id``: its first message's stream
-sequence) and, when tracing, starts its consumer span. The batch carries the
-handle: ``current()`` makes both current in the task at hand and resets them on
-exit (so nothing crosses tasks), and the asyncpg calls made meanwhile are the
-span's children. ``end``, handed the batch's ``OrdersStored`` by the bus, links
-the span to the context of every message whose order was stored (their
-``traceparent``), notes the outcome and ends it. A batch whose producer spans all
-belong to one trace (say, a single ``POST``) is a child of it, so one trace
-follows an order from the request to the commit.
+A batch is named by its first message's stream sequence (``batch_id`` on its log
+lines) and, when tracing, gets a consumer span: the child of its producers' trace
+when they share one (a single ``POST``), linked at its end to each message whose
+order it stored (by ``traceparent`` and ``Nats-Msg-Id``, the order_uid publishers set).
 """
 
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 
-import orjson
 from opentelemetry import context, trace
 
 from app.domain.batch_report import BatchReport
@@ -23,17 +17,6 @@ from app.entrypoints.tracing import Tracing
 from app.ports.order_messages import OrderMessage
 
 MSG_ID = "Nats-Msg-Id"
-
-
-def _uid_of(message: OrderMessage, headers: Mapping[str, str]) -> str | None:
-    """The order_uid a traced message carries: its message id (as publishers set it), else its body's."""
-    if MSG_ID in headers:
-        return headers[MSG_ID]
-    try:
-        uid = orjson.loads(message.data).get("order_uid")
-    except (orjson.JSONDecodeError, AttributeError):
-        return None
-    return uid if isinstance(uid, str) else None
 
 
 class TracedBatch:
@@ -46,6 +29,7 @@ class TracedBatch:
 
     @contextmanager
     def current(self) -> Iterator[None]:
+        """Both current in this task alone, reset on exit: the asyncpg calls meanwhile are the span's children."""
         named = batch_id.set(self._name)
         attached = context.attach(trace.set_span_in_context(self._span)) if self._span is not None else None
         try:
@@ -92,8 +76,7 @@ class BatchTracing:
         traces = set()
         for message in messages:
             headers = message.headers or {}
-            extracted = self._tracing.context_of(headers)
-            uid = _uid_of(message, headers) if extracted is not None else None
+            extracted, uid = self._tracing.context_of(headers), headers.get(MSG_ID)
             if extracted is not None and uid is not None:
                 contexts.setdefault(uid, extracted)
                 traces.add(trace.get_current_span(extracted).get_span_context().trace_id)

@@ -20,21 +20,12 @@ class OrdersStored:
     def orders(self) -> list[SerializedOrder]:
         return self.report.stored_orders
 
-    @property
-    def to_cache(self) -> list[SerializedOrder]:
-        """The orders stored now, and those it found stored before (a redelivery refills the cache)."""
-        return [*self.report.stored_orders, *self.report.duplicate_orders]
-
 
 @dataclass(frozen=True)
 class OrdersLearned:
     """Orders another instance announced, as read from our own database: never the announcement's bytes."""
 
     orders: list[SerializedOrder]
-
-    @property
-    def to_cache(self) -> list[SerializedOrder]:
-        return self.orders
 
 
 Event = OrdersStored | OrdersLearned

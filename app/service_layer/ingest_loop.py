@@ -1,15 +1,10 @@
 """Use case: keep ingesting batches until told to stop.
 
-While storage is unreachable the loop stops fetching (messages would only be
-redelivered) and probes storage with a growing pause, then resumes by itself.
-A stop request lets the batch in hand finish before the loop returns. Each
-batch carries its trace (its log id and span) from the fetch to its
-``OrdersStored`` event, made current explicitly in each task that works on it.
-
-Nothing stops it for good: a failed fetch is logged and retried (``consuming``
-is false until a fetch succeeds again), a failed batch is logged and left to
-redelivery, and should anything else escape, ``run`` logs it at ERROR and
-starts the loop again after a growing pause (``running`` is false meanwhile).
+Each batch carries its trace (log id and span) from the fetch to its ``OrdersStored``
+event, made current explicitly in each task that works on it. While storage is
+unreachable the loop stops fetching and probes it with a growing pause. Nothing stops
+it for good: a failed fetch or batch is logged and retried, and should anything else
+escape, ``run`` logs it and starts the loop again after a growing pause.
 """
 
 import asyncio

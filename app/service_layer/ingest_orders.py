@@ -1,21 +1,11 @@
 """Use case: take one fetched batch of order messages to stored and acked.
 
-Valid orders of a batch are saved in one transaction and acked only after the
-commit. Bad messages and conflicting versions are dead-lettered, then
-terminated. When storage is down every unsettled valid message is naked with a
-growing delay and the report says so, so the caller can stop fetching.
-
-No message can hold up the others (``docs/reliability.md``). Whatever one
-raises while it is decoded, validated or serialized dead-letters it at once:
-those steps read its bytes alone, so they would fail again. An unclassified
-failure while storing it alone or settling it may be the service's own passing
-trouble: it is retried with a growing delay, and dead-lettered at its
-``max_deliveries``-th failure. Nothing is guarded per message on the way that
-works; only after a failure is the rest handled one message at a time.
-
-Batches may be stored concurrently (their saves overlap), but each settles its
-messages only after the batch stored before it has settled: acks, naks and dead
-letters follow the order in which the batches came.
+Valid orders are saved in one transaction and acked after the commit; bad messages
+and conflicting versions are dead-lettered, then terminated; while storage is down
+every unsettled valid message is naked with a growing delay. No message holds up
+the others (``docs/reliability.md``): an unclassified failure is retried, and
+dead-lettered at its ``max_deliveries``-th. Batches may be saved concurrently, but
+each settles only after the one before it, so settling follows arrival order.
 """
 
 import asyncio
@@ -24,10 +14,9 @@ from collections.abc import Sequence
 
 from app.domain.batch_report import BatchReport
 from app.domain.document import SerializedOrder
-from app.domain.rejections import CONFLICT, UNEXPECTED, UNSTORABLE, unexpected_reason
+from app.domain.rejections import CONFLICT, UNEXPECTED, UNSTORABLE, FailureCounts, unexpected_reason
 from app.ports.order_messages import DeadLetterSink, DeadLetterUnavailable, OrderMessage
 from app.ports.order_repository import OrderNotStorable, OrderRepository, SaveOutcome, StorageUnavailable
-from app.service_layer.failure_counts import FailureCounts
 from app.service_layer.prepared_batch import PreparedBatch, Wave, prepare
 
 log = logging.getLogger(__name__)
@@ -189,7 +178,7 @@ class IngestOrders:
         """An unexpected failure: retried with a growing delay, dead-lettered at the last allowed one."""
         reason = unexpected_reason(step, error)
         try:
-            failures = self.failures.add(message)
+            failures = self.failures.add(message.stream_sequence, message.data)
             if failures < self._max_deliveries:
                 log.error("%s (failure %d of %d: retried)", reason, failures, self._max_deliveries, exc_info=error)
                 report.failed += 1
@@ -199,6 +188,6 @@ class IngestOrders:
             log.error("%s (failure %d: dead-lettered)", reason, failures, exc_info=error)
             given_up = f"{reason} (failed {failures} times)"
             if await self._dead_letter(message, given_up, UNEXPECTED, report, uid):
-                self.failures.forget(message)
+                self.failures.forget(message.stream_sequence, message.data)
         except Exception:
             log.exception("a message could not be settled after %s; it is redelivered after the ack wait", reason)

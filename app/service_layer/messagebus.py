@@ -33,8 +33,10 @@ class HandlerPorts:
 
 
 def cache_orders(event: Event, ports: HandlerPorts) -> None:
+    """Those stored now, and those a redelivery found stored before (it refills the cache)."""
+    found_again = event.report.duplicate_orders if isinstance(event, OrdersStored) else []
     put = ports.cache.put
-    for order in event.to_cache:
+    for order in [*event.orders, *found_again]:
         put(order.uid, order.json)
 
 

@@ -148,12 +148,9 @@ class OrderService:
             await asyncio.sleep(self._settle_every)
 
     async def _database_answers(self) -> bool:
-        """Whether the database answered a ping within ``DATABASE_CHECK_SECONDS``.
-
-        The ping runs as a task of its own that is left to finish, never cancelled: cancelling
-        a query makes asyncpg send a cancel request over a new connection and wait for it, which
-        over a silent link takes the connect timeout, and a readiness check must not wait that
-        long. Checks made meanwhile share that ping (and answer False until it succeeds)."""
+        """Whether the database answered a ping within ``DATABASE_CHECK_SECONDS``; checks made meanwhile
+        share it. The ping is never cancelled: over a silent link asyncpg's cancel request would wait
+        for the connect timeout, longer than a readiness check may take."""
         probe = self._database_probe
         if probe is None or probe.done():
             probe = self._database_probe = asyncio.create_task(self._repository.ping(), name="database-probe")

@@ -1,14 +1,11 @@
 """What the other instances' announcements lead to: their orders, read from our own database.
 
-An announcement says only which orders another instance stored (``announced_uids``),
-and anyone allowed to publish on its subject could forge one. So nothing of it is
-served: its uids are read from this instance's PostgreSQL, and only the orders read
-there go on, as ``OrdersLearned``, to the bus (cache, live feed, ``?wait`` requests);
-a uid not stored is ignored. A flood costs bounded work: an announcement holds at most
-``MAX_UIDS`` uids, at most ``MAX_WAITING`` wait to be read, and one read runs at a
-time, taking up to ``READ_AT_MOST`` of them in one query (the uids heard meanwhile
-wait for the next one); what is ignored is counted and logged at most every
-``WARN_EVERY`` seconds.
+An announcement says only which orders another instance stored, and anyone allowed to
+publish on its subject could forge one. So nothing of it is served: its uids are read
+from our own PostgreSQL, and only the orders read there go to the bus as
+``OrdersLearned``. A flood costs bounded work (``MAX_UIDS`` per announcement,
+``MAX_WAITING`` waiting, one read of ``READ_AT_MOST`` at a time); what is ignored is
+counted, and logged at most every ``WARN_EVERY`` seconds.
 """
 
 import asyncio
