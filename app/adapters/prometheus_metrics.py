@@ -22,10 +22,10 @@ from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, Metri
 from prometheus_client.registry import Collector
 
 from app.adapters.prometheus_http_timings import PrometheusHttpTimings
+from app.domain.announced_uids import IGNORED_REASONS
 from app.domain.batch_report import BatchReport
 from app.ports.order_cache import OrderCache
 from app.ports.service_setup import StreamUsage
-from app.service_layer.stored_elsewhere import IGNORED_REASONS
 
 BATCH_BUCKETS = (1, 5, 10, 25, 50, 100, 250, 500, 1000, 2500, 5000)
 LATENCY_BUCKETS = (0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10)

@@ -23,9 +23,6 @@ from app.service_layer.events import Event, OrdersLearned
 MAX_WAITING = 10_000  # uids heard and not read yet: one large ingest batch
 READ_AT_MOST = 1000  # uids per query
 WARN_EVERY = 60.0  # seconds between two warnings about ignored announcements
-# Why announced uids are ignored: a message not an announcement (counts 1), a string not an
-# order_uid, an order not stored here, too many waiting already, the database not answering.
-IGNORED_REASONS = ("malformed", "invalid_uid", "unknown", "backlog", "unavailable")
 
 log = logging.getLogger(__name__)
 

@@ -72,9 +72,9 @@ def test_the_ports_use_only_the_domain(graph: grimp.ImportGraph) -> None:
     assert not imports_of(graph, "app.ports") & set(FRAMEWORKS)
 
 
-def test_adapters_know_no_entrypoint_and_no_development_server(graph: grimp.ImportGraph) -> None:
+def test_adapters_know_no_use_case_no_entrypoint_and_no_development_server(graph: grimp.ImportGraph) -> None:
     imported = imports_of(graph, "app.adapters")
-    assert {m for m in imported if m.startswith(("app.entrypoints", "app.embedded"))} == set()
+    assert {m for m in imported if m.startswith(("app.service_layer", "app.entrypoints", "app.embedded"))} == set()
 
 
 def test_only_the_dev_command_starts_embedded_servers(graph: grimp.ImportGraph) -> None:
