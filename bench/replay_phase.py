@@ -18,9 +18,9 @@ from nats.js import JetStreamContext
 from app.adapters.jetstream_dead_letter_archive import JetStreamDeadLetterArchive
 from app.adapters.jetstream_dead_letter_sink import ERROR_HEADER, KIND_HEADER
 from app.adapters.jetstream_topology import JetStreamNames, StreamLimits, ensure_topology
-from app.domain.dead_letter_tools import REPLAY_WINDOW, DeadLetterTools, Selection
 from app.entrypoints.connections import server_list
 from app.entrypoints.producer_messages import generated_messages
+from app.service_layer.dead_letter_tools import REPLAY_WINDOW, DeadLetterTools, Selection
 from bench.infra import new_tag
 from bench.report import Row
 from bench.run import ROUNDS, Run

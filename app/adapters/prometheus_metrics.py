@@ -22,8 +22,8 @@ from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, Metri
 from prometheus_client.registry import Collector
 
 from app.adapters.prometheus_http_timings import PrometheusHttpTimings
-from app.domain.ingest_orders import BatchReport
-from app.domain.stored_elsewhere import IGNORED_REASONS
+from app.domain.announced_uids import IGNORED_REASONS
+from app.domain.batch_report import BatchReport
 from app.ports.order_cache import OrderCache
 from app.ports.service_setup import StreamUsage
 

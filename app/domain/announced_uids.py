@@ -18,6 +18,9 @@ from app.domain.model import ORDER_UID_PATTERN
 MAX_UIDS = 1000  # per announcement
 MAX_BODY = 2 + MAX_UIDS * (64 + 3)  # the brackets, then each uid at its longest, quoted, with its comma
 VALID_UID = re.compile(ORDER_UID_PATTERN)
+# Why announced uids are ignored: a message not an announcement (counts 1), a string not an
+# order_uid, an order not stored here, too many waiting already, the database not answering.
+IGNORED_REASONS = ("malformed", "invalid_uid", "unknown", "backlog", "unavailable")
 _ENCODER = msgspec.json.Encoder()
 _DECODER = msgspec.json.Decoder(Annotated[list[str], msgspec.Meta(max_length=MAX_UIDS)])
 

@@ -11,8 +11,6 @@ from collections import OrderedDict
 
 import msgspec
 
-from app.ports.order_messages import OrderMessage
-
 INVALID = "invalid"  # the bytes are not a valid order (the reason lists every broken rule)
 CONFLICT = "conflict"  # its order_uid is stored with other content; the first version stays
 UNSTORABLE = "unstorable"  # the database refused it for its content
@@ -35,14 +33,14 @@ _UID = msgspec.json.Decoder(_Uid)
 _UID_TEXT = re.compile(rb'"order_uid"\s*:\s*"([^"\\\x00-\x1f]{1,200})"')
 
 
-def uid_in(message: OrderMessage) -> str | None:
+def uid_in(data: bytes) -> str | None:
     """The order_uid of a message that is not a valid order, when it has a readable one:
     from the JSON object it is, or else from the first ``"order_uid": "..."`` in its bytes."""
     try:
-        uid = _UID.decode(message.data).order_uid
+        uid = _UID.decode(data).order_uid
     except Exception:  # any of the ways a message is not an object with a string order_uid
         try:
-            found = _UID_TEXT.search(message.data)
+            found = _UID_TEXT.search(data)
             uid = found[1].decode() if found else ""
         except Exception:  # not bytes, or not UTF-8 there
             return None
@@ -62,17 +60,17 @@ class FailureCounts:
         self._counts: OrderedDict[tuple[int, int], int] = OrderedDict()
         self._remember = remember
 
-    def add(self, message: OrderMessage) -> int:
-        """One more failure of ``message``; how many it has had."""
-        key = (message.stream_sequence, hash(message.data))
+    def add(self, stream_sequence: int, data: bytes) -> int:
+        """One more failure of the message; how many it has had."""
+        key = (stream_sequence, hash(data))
         count = self._counts.pop(key, 0) + 1
         self._counts[key] = count
         while len(self._counts) > self._remember:
             self._counts.popitem(last=False)
         return count
 
-    def forget(self, message: OrderMessage) -> None:
-        self._counts.pop((message.stream_sequence, hash(message.data)), None)
+    def forget(self, stream_sequence: int, data: bytes) -> None:
+        self._counts.pop((stream_sequence, hash(data)), None)
 
     def __len__(self) -> int:
         return len(self._counts)

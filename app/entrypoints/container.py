@@ -21,25 +21,25 @@ from app.adapters.pg_hosts import READ_WRITE, with_session_attrs
 from app.adapters.pg_order_repository import PgOrderRepository
 from app.adapters.prometheus_metrics import PrometheusMetrics
 from app.adapters.yoyo_migrator import YoyoMigrator
-from app.domain.dead_letter_tools import DeadLetterTools
-from app.domain.ingest_loop import IngestLoop
-from app.domain.ingest_orders import IngestOrders
-from app.domain.order_arrivals import OrderArrivals
-from app.domain.order_lookup import ListOrders, OrderLookup, WarmUpCache
-from app.domain.stored_elsewhere import StoredElsewhere
-from app.domain.submit_order import SubmitOrder
 from app.entrypoints import asyncapi_document, connections, read_replica, tracing
-from app.entrypoints.after_batch import AfterBatch
-from app.entrypoints.ingest_tracing import ObservedOrderSource
+from app.entrypoints.ingest_tracing import BatchTracing
 from app.entrypoints.instance_id import new_instance_id
 from app.entrypoints.nats_options import nats_options
 from app.entrypoints.nats_reopening import Reopening
 from app.entrypoints.pg_session import pg_connect_options
-from app.entrypoints.service import OrderService
-from app.entrypoints.service_stats import ServiceStats
 from app.entrypoints.settings import Settings
 from app.entrypoints.web.api_access import ApiAccess
 from app.entrypoints.web.app import WebParts
+from app.service_layer.dead_letter_tools import DeadLetterTools
+from app.service_layer.ingest_loop import IngestLoop
+from app.service_layer.ingest_orders import IngestOrders
+from app.service_layer.messagebus import HandlerPorts, MessageBus
+from app.service_layer.order_arrivals import OrderArrivals
+from app.service_layer.order_lookup import ListOrders, OrderLookup, WarmUpCache
+from app.service_layer.service import OrderService
+from app.service_layer.service_stats import ServiceStats
+from app.service_layer.stored_elsewhere import StoredElsewhere
+from app.service_layer.submit_order import SubmitOrder
 
 
 class Container(containers.DeclarativeContainer):
@@ -148,7 +148,7 @@ class Container(containers.DeclarativeContainer):
         stream=settings.provided.orders_stream,
         consumer=settings.provided.orders_consumer,
     )
-    observed_source = providers.Singleton(ObservedOrderSource, source, traces, settings.provided.orders_stream)
+    batch_tracer = providers.Singleton(BatchTracing, traces, settings.provided.orders_stream)
 
     peers = providers.Singleton(Peers)
     announcer = providers.Singleton(
@@ -180,23 +180,26 @@ class Container(containers.DeclarativeContainer):
     ingest = providers.Singleton(
         IngestOrders,
         repository=repository,
-        cache=cache,
         dead_letters=dead_letters,
         max_deliveries=settings.provided.ingest_max_deliveries,
     )
-    after_batch = providers.Singleton(AfterBatch, metrics=metrics, feed=feed, arrivals=arrivals, announcer=announcer)
+    handler_ports = providers.Factory(
+        HandlerPorts, cache=cache, feed=feed, arrivals=arrivals, announcer=announcer, metrics=metrics
+    )
+    bus = providers.Singleton(MessageBus, handler_ports)
     stored_elsewhere = providers.Singleton(
-        StoredElsewhere, repository=repository, cache=cache, feed=feed, arrivals=arrivals, metrics=metrics
+        StoredElsewhere, repository=repository, metrics=metrics, handle=bus.provided.handle
     )
     ingest_loop = providers.Singleton(
         IngestLoop,
-        source=observed_source,
+        source=source,
         ingest=ingest,
         repository=repository,
+        tracer=batch_tracer,
+        handle=bus.provided.handle,
         batch_size=settings.provided.ingest_batch_size,
         fetch_timeout=settings.provided.ingest_fetch_seconds,
         concurrent_writes=settings.provided.ingest_concurrent_writes,
-        on_batch=after_batch,
     )
     stats = providers.Singleton(
         ServiceStats,
@@ -219,7 +222,7 @@ class Container(containers.DeclarativeContainer):
         announcer=announcer,
         announcements=announcements,
         stored_elsewhere=stored_elsewhere,
-        reopening=nats_reopening,
+        after_reopen=nats_reopening.provided.after_reopen,
     )
     web_parts = providers.Singleton(
         WebParts,

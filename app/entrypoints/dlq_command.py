@@ -16,11 +16,11 @@ from typing import TextIO
 
 import orjson
 
-from app.domain.dead_letter_tools import DeadLetterTools, Selection, Settled
 from app.domain.rejections import REASON_KINDS
 from app.entrypoints.settings import Settings
 from app.entrypoints.terminal_text import printable, printable_json
 from app.ports.dead_letter_archive import ArchiveUnavailable, DeadLetter
+from app.service_layer.dead_letter_tools import DeadLetterTools, Selection, Settled
 
 _SPAN = re.compile(r"(\d+)([smhd])")
 _UNITS = {"s": "seconds", "m": "minutes", "h": "hours", "d": "days"}

@@ -11,9 +11,9 @@ import asyncpg
 
 from app.adapters.pg_hosts import PREFER_STANDBY, with_session_attrs
 from app.adapters.pg_order_repository import PgOrderRepository
-from app.domain.replica_reads import ReplicaFirstReads
 from app.entrypoints import connections
 from app.ports.order_repository import OrderRepository
+from app.service_layer.replica_reads import ReplicaFirstReads
 
 
 def replica_pool(

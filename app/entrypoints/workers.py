@@ -21,8 +21,8 @@ from gunicorn.workers.base import Worker
 
 from app.entrypoints import bootstrap
 from app.entrypoints.gc_tuning import collect_less_often, freeze_startup_objects
-from app.entrypoints.service import STOP_TIMEOUT
 from app.entrypoints.settings import Settings
+from app.service_layer.service import STOP_TIMEOUT
 
 WORKER_CLASS = "aiohttp.worker.GunicornUVLoopWebWorker"
 # How long SIGTERM waits for a worker: its requests, then its batch in hand (STOP_TIMEOUT).

@@ -3,7 +3,7 @@
 from collections.abc import Mapping
 from typing import Protocol
 
-from app.domain.ingest_orders import BatchReport
+from app.domain.batch_report import BatchReport
 from app.ports.service_setup import StreamUsage
 
 

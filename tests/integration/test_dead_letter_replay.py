@@ -11,9 +11,9 @@ from nats.js import JetStreamContext
 from app.adapters.jetstream_dead_letter_archive import REPLAY_OF_HEADER, JetStreamDeadLetterArchive
 from app.adapters.jetstream_dead_letter_sink import ERROR_HEADER, KIND_HEADER
 from app.adapters.jetstream_topology import JetStreamNames, ensure_topology
-from app.domain.dead_letter_tools import DeadLetterTools, Selection
 from app.entrypoints.container import Container
 from app.ports.dead_letter_archive import ArchiveUnavailable
+from app.service_layer.dead_letter_tools import DeadLetterTools, Selection
 from tests.servers import isolated_settings
 
 LETTERS = 5000

@@ -17,9 +17,9 @@ import pytest
 from app.adapters.pg_hosts import PREFER_STANDBY, READ_WRITE, with_session_attrs
 from app.adapters.pg_order_repository import PgOrderRepository
 from app.adapters.yoyo_migrator import YoyoMigrator
-from app.domain.replica_reads import ReplicaFirstReads
 from app.entrypoints.connections import asyncpg_pool, opened_pool
 from app.ports.order_repository import SaveOutcome, StorageUnavailable
+from app.service_layer.replica_reads import ReplicaFirstReads
 from tests.e2e.helpers import eventually
 from tests.replicated_postgres import ReplicatedPostgres, pause_replay, replicated_pair
 from tests.serialized_orders import generated, ser

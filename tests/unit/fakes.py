@@ -13,8 +13,8 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 
 from app.domain.announced_uids import announcement_bodies
+from app.domain.batch_report import BatchReport
 from app.domain.document import SerializedOrder
-from app.domain.ingest_orders import BatchReport
 from app.domain.order_summary import order_summary
 from app.ports.dead_letter_archive import ArchiveUnavailable, DeadLetter, DeadLetterArchive, ReplayNotAcknowledged
 from app.ports.metrics import HttpTimings, ServiceMetrics

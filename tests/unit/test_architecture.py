@@ -53,15 +53,28 @@ def test_the_domain_uses_no_framework_and_no_outer_layer(graph: grimp.ImportGrap
     assert not {m for m in imported if m.startswith(("app.adapters", "app.entrypoints", "app.embedded"))}
 
 
+def test_the_domain_imports_nothing_of_the_app_outside_it(graph: grimp.ImportGraph) -> None:
+    assert {
+        m for m in imports_of(graph, "app.domain") if m.startswith("app.") and not m.startswith("app.domain")
+    } == set()
+
+
+def test_the_service_layer_uses_only_the_domain_the_ports_and_itself(graph: grimp.ImportGraph) -> None:
+    imported = imports_of(graph, "app.service_layer")
+    ours = {m for m in imported if m.startswith("app.")}
+    assert {m for m in ours if not m.startswith(("app.domain", "app.ports", "app.service_layer"))} == set()
+    assert not imported & {*FRAMEWORKS, "opentelemetry"}
+
+
 def test_the_ports_use_only_the_domain(graph: grimp.ImportGraph) -> None:
     ours = {m for m in imports_of(graph, "app.ports") if m.startswith("app.")}
     assert {m for m in ours if not m.startswith(("app.domain", "app.ports"))} == set()
     assert not imports_of(graph, "app.ports") & set(FRAMEWORKS)
 
 
-def test_adapters_know_no_entrypoint_and_no_development_server(graph: grimp.ImportGraph) -> None:
+def test_adapters_know_no_use_case_no_entrypoint_and_no_development_server(graph: grimp.ImportGraph) -> None:
     imported = imports_of(graph, "app.adapters")
-    assert {m for m in imported if m.startswith(("app.entrypoints", "app.embedded"))} == set()
+    assert {m for m in imported if m.startswith(("app.service_layer", "app.entrypoints", "app.embedded"))} == set()
 
 
 def test_only_the_dev_command_starts_embedded_servers(graph: grimp.ImportGraph) -> None:

@@ -4,7 +4,7 @@ from datetime import UTC, datetime
 
 import pytest
 
-from app.domain.dead_letter_tools import DeadLetterTools, Selection
+from app.service_layer.dead_letter_tools import DeadLetterTools, Selection
 from tests.unit.fakes import FakeDeadLetterArchive
 
 pytestmark = pytest.mark.asyncio

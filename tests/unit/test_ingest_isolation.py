@@ -10,10 +10,11 @@ from dataclasses import dataclass
 import pytest
 
 from app.domain.document import SerializedOrder
-from app.domain.ingest_orders import IngestOrders
 from app.ports.order_repository import SaveOutcome, StorageUnavailable
+from app.service_layer.events import OrdersStored
+from app.service_layer.ingest_orders import IngestOrders
 from tests.unit.fake_container import Fakes, fake_container
-from tests.unit.fakes import FakeCache, FakeDeadLetterSink, FakeMessage, FakeOrderRepository
+from tests.unit.fakes import FakeCache, FakeDeadLetterSink, FakeFeed, FakeMessage, FakeOrderRepository
 from tests.unit.sample import order_doc, serialized, to_bytes
 
 pytestmark = pytest.mark.asyncio
@@ -148,7 +149,7 @@ async def test_storage_going_away_while_saving_one_at_a_time_is_an_outage_not_a_
                 raise RuntimeError("unclassified")
             raise StorageUnavailable("gone")
 
-    r.ingest = IngestOrders(GoesAway(), r.cache, r.dead_letters)
+    r.ingest = IngestOrders(GoesAway(), r.dead_letters)
     messages = [message("a"), message("b", sequence=2)]
 
     report = await r.ingest(messages)
@@ -182,8 +183,8 @@ async def test_a_failed_ack_is_retried_for_that_message_alone() -> None:
     assert (report.stored, report.failed) == (3, 1)
 
 
-async def test_a_cache_that_raises_for_one_order_does_not_hold_back_the_others() -> None:
-    r = rig()
+async def test_a_cache_that_raises_holds_back_no_ack_and_no_handler_after_it() -> None:
+    """Caching follows the commit (``OrdersStored``): a failing cache can no longer nak an order."""
 
     class PickyCache(FakeCache):
         def put(self, order_uid: str, body: bytes) -> None:
@@ -191,14 +192,16 @@ async def test_a_cache_that_raises_for_one_order_does_not_hold_back_the_others()
                 raise MemoryError("no room for this one")
             super().put(order_uid, body)
 
-    cache = PickyCache()
-    r.ingest = IngestOrders(r.repository, cache, r.dead_letters)
+    cache, feed = PickyCache(), FakeFeed()
+    container = fake_container(Fakes(cache=cache, feed=feed))
     messages = [message("a"), message("picky", sequence=2), message("b", sequence=3)]
 
-    await r.ingest(messages)
+    report = await container.ingest()(messages)
+    container.bus().handle(OrdersStored(report, len(messages), 0.0))
 
-    assert cache.puts == ["a", "b"]
-    assert [m.calls for m in messages] == [[("ack",)], [("nak", 0.5)], [("ack",)]]
+    assert cache.puts == ["a"]
+    assert [m.calls for m in messages] == [[("ack",)]] * 3
+    assert [o.uid for o in feed.announced] == ["a", "picky", "b"]
 
 
 async def test_a_broken_dead_letter_sink_leaves_the_message_to_a_retry() -> None:
@@ -223,7 +226,7 @@ async def test_a_store_that_answers_nothing_for_an_order_fails_that_order_alone(
             return outcomes
 
     repository = Forgetful()
-    r.ingest = IngestOrders(repository, r.cache, r.dead_letters, max_deliveries=1)
+    r.ingest = IngestOrders(repository, r.dead_letters, max_deliveries=1)
     a, forgotten = message("a"), message("forgotten", sequence=2)
 
     await r.ingest([a, forgotten])
@@ -258,7 +261,7 @@ async def test_an_unclassified_failure_while_storage_does_not_answer_is_an_outag
         async def ping(self) -> None:
             raise StorageUnavailable("connection refused")
 
-    r.ingest = IngestOrders(BrokenConnection(), r.cache, r.dead_letters, max_deliveries=1)
+    r.ingest = IngestOrders(BrokenConnection(), r.dead_letters, max_deliveries=1)
     messages = [message("a", attempt=3), message("b", sequence=2)]
 
     report = await r.ingest(messages)

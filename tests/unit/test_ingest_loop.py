@@ -8,10 +8,11 @@ from dataclasses import dataclass, field
 import pytest
 from dependency_injector import providers
 
+from app.domain.batch_report import BatchReport
 from app.domain.document import SerializedOrder
-from app.domain.ingest_loop import IngestLoop
-from app.domain.ingest_orders import BatchReport
 from app.ports.order_repository import SaveOutcome
+from app.service_layer.events import Event, OrdersStored
+from app.service_layer.ingest_loop import IngestLoop
 from tests.unit.fake_container import Fakes, fake_container
 from tests.unit.fakes import (
     FakeCache,
@@ -45,11 +46,13 @@ class Rig:
             ingest_fetch_seconds=FETCH_TIMEOUT,
             ingest_concurrent_writes=self.concurrent_writes,
         )
-        container.after_batch.override(providers.Object(self.record))
+        container.bus.override(providers.Object(self))
         self.loop: IngestLoop = container.ingest_loop()
 
-    def record(self, report: BatchReport, size: int, seconds: float) -> None:
-        self.reports.append((report, size))
+    def handle(self, event: Event) -> None:
+        """The bus, as the loop sees it: each batch's ``OrdersStored``."""
+        assert isinstance(event, OrdersStored)
+        self.reports.append((event.report, event.size))
 
     async def stop(self, task: asyncio.Task[None]) -> None:
         self.loop.stop()
@@ -75,7 +78,7 @@ async def test_processes_queued_batches_then_stops_when_asked() -> None:
     assert set(rig.source.max_messages_seen) == {7}, "fetches ask for batch_size messages"
 
 
-async def test_on_batch_receives_each_report_with_the_batch_size() -> None:
+async def test_the_bus_receives_each_batch_stored_with_its_size() -> None:
     bad = FakeMessage(b"not json")
     rig = Rig(FakeMessageSource([[message("a"), bad], [message("b")]]))
 

@@ -17,8 +17,8 @@ from collections.abc import Sequence
 from hypothesis import HealthCheck, event, given, settings
 from hypothesis import strategies as st
 
-from app.domain.ingest_loop import IngestLoop
 from app.domain.rejections import REASON_KINDS
+from app.service_layer.ingest_loop import IngestLoop
 from tests.unit.fake_container import Fakes, fake_container
 from tests.unit.fakes import FakeMessage, wait_until
 from tests.unit.sample import sample

@@ -2,18 +2,19 @@
 
 import asyncio
 import logging
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 
 import pytest
 
-from app.domain.ingest_loop import IngestLoop
-from app.domain.ingest_orders import BatchReport
+from app.service_layer.events import Event, OrdersStored
+from app.service_layer.ingest_loop import IngestLoop
+from app.service_layer.messagebus import EVENT_HANDLERS, Handler, HandlerPorts, MessageBus, measure_batch
 from tests.unit.fake_container import Fakes, fake_container
-from tests.unit.fakes import FakeMessage, FakeMessageSource, FakeOrderRepository, wait_until
+from tests.unit.fakes import FakeMessage, FakeMessageSource, FakeMetrics, FakeOrderRepository, wait_until
 from tests.unit.sample import order_doc, to_bytes
 
 pytestmark = pytest.mark.asyncio
-OnBatch = Callable[[BatchReport, int, float], None]
+Handlers = Mapping[type[Event], Sequence[Handler]]
 
 
 class UnreadableBatch(list[FakeMessage]):
@@ -23,15 +24,16 @@ class UnreadableBatch(list[FakeMessage]):
         raise RuntimeError("this batch cannot be read")
 
 
-def loop_over(fakes: Fakes, on_batch: OnBatch | None = None, restart_delay: float = 0.05) -> IngestLoop:
+def loop_over(fakes: Fakes, handlers: Handlers = EVENT_HANDLERS, restart_delay: float = 0.05) -> IngestLoop:
     """The loop as the container wires it, with a short first pause before a restart."""
     container = fake_container(fakes, ingest_fetch_seconds=0.01)
     return IngestLoop(
         fakes.source,
         container.ingest(),
         fakes.repository,
+        container.batch_tracer(),
+        MessageBus(container.handler_ports(), handlers).handle,
         fetch_timeout=0.01,
-        on_batch=on_batch or container.after_batch(),
         restart_delay=restart_delay,
     )
 
@@ -49,7 +51,7 @@ async def test_a_failure_that_escapes_is_logged_and_the_loop_starts_again(
     seen_down = []
     fakes.source.on_fetch = lambda: seen_down.append(loop.running)
 
-    with caplog.at_level(logging.ERROR, logger="app.domain.ingest_loop"):
+    with caplog.at_level(logging.ERROR, logger="app.service_layer.ingest_loop"):
         task = asyncio.create_task(loop.run())
         await wait_until(lambda: later.acked)
 
@@ -92,13 +94,16 @@ async def test_consuming_is_false_while_fetches_fail_and_true_once_one_succeeds(
     await asyncio.wait_for(task, 1.0)
 
 
-async def test_a_failing_on_batch_does_not_stop_ingest(caplog: pytest.LogCaptureFixture) -> None:
-    def broken(report: BatchReport, size: int, seconds: float) -> None:
+async def test_a_failing_handler_stops_neither_ingest_nor_the_handlers_after_it(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    def broken(event: OrdersStored, ports: HandlerPorts) -> None:
         raise ValueError("metrics bug")
 
     first, second = message("first"), message("second")
-    fakes = Fakes(source=FakeMessageSource([[first], [second]]))
-    loop = loop_over(fakes, on_batch=broken)
+    metrics = FakeMetrics()
+    fakes = Fakes(source=FakeMessageSource([[first], [second]]), metrics=metrics)
+    loop = loop_over(fakes, handlers={**EVENT_HANDLERS, OrdersStored: [broken, measure_batch]})
 
     with caplog.at_level(logging.ERROR):
         task = asyncio.create_task(loop.run())
@@ -106,8 +111,8 @@ async def test_a_failing_on_batch_does_not_stop_ingest(caplog: pytest.LogCapture
     loop.stop()
     await asyncio.wait_for(task, 1.0)
 
-    assert loop.restarts == 0
-    assert any("reporting a batch of 1 failed" in r.getMessage() for r in caplog.records)
+    assert loop.restarts == 0 and len(metrics.batches) == 2
+    assert any("broken after OrdersStored failed" in r.getMessage() for r in caplog.records)
 
 
 class ProbeBreaks(FakeOrderRepository):

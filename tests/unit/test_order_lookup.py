@@ -2,8 +2,8 @@
 
 import pytest
 
-from app.domain.order_lookup import OrderLookup, WarmUpCache
 from app.ports.order_repository import StorageUnavailable
+from app.service_layer.order_lookup import OrderLookup, WarmUpCache
 from tests.unit.fake_container import Fakes, fake_container
 from tests.unit.fakes import FakeCache, FakeOrderRepository
 from tests.unit.sample import order_doc, serialized

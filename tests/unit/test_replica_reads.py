@@ -4,8 +4,8 @@ from collections.abc import AsyncIterator
 
 import pytest
 
-from app.domain.replica_reads import ReplicaFirstReads
 from app.ports.order_repository import SaveOutcome, StorageUnavailable
+from app.service_layer.replica_reads import ReplicaFirstReads
 from tests.unit.fakes import FakeOrderRepository
 from tests.unit.sample import order_doc, serialized
 

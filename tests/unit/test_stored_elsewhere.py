@@ -7,9 +7,10 @@ import orjson
 import pytest
 
 from app.domain.announced_uids import MAX_UIDS
-from app.domain.order_arrivals import OrderArrivals
-from app.domain.stored_elsewhere import MAX_WAITING, READ_AT_MOST, WARN_EVERY, StoredElsewhere
-from tests.unit.fakes import FakeCache, FakeFeed, FakeMetrics, FakeOrderRepository, wait_until
+from app.service_layer.messagebus import HandlerPorts, MessageBus
+from app.service_layer.order_arrivals import OrderArrivals
+from app.service_layer.stored_elsewhere import MAX_WAITING, READ_AT_MOST, WARN_EVERY, StoredElsewhere
+from tests.unit.fakes import FakeAnnouncer, FakeCache, FakeFeed, FakeMetrics, FakeOrderRepository, wait_until
 from tests.unit.sample import order_doc, serialized
 
 
@@ -22,7 +23,7 @@ class Clock:
 
 
 class Instance:
-    """The use case with fakes of everything it touches."""
+    """The use case with fakes of everything it touches, through the real message bus."""
 
     def __init__(self) -> None:
         self.repository = FakeOrderRepository()
@@ -31,9 +32,9 @@ class Instance:
         self.arrivals = OrderArrivals()
         self.metrics = FakeMetrics()
         self.clock = Clock()
-        self.heard = StoredElsewhere(
-            self.repository, self.cache, self.feed, self.arrivals, self.metrics, clock=self.clock
-        )
+        self.announcer = FakeAnnouncer()
+        bus = MessageBus(HandlerPorts(self.cache, self.feed, self.arrivals, self.announcer, self.metrics))
+        self.heard = StoredElsewhere(self.repository, self.metrics, bus.handle, clock=self.clock)
 
 
 @pytest.fixture
@@ -84,7 +85,7 @@ async def test_an_announcement_carrying_documents_puts_nothing_anywhere(instance
 async def test_a_malformed_announcement_is_ignored_counted_and_raises_nothing(
     instance: Instance, body: bytes, caplog: pytest.LogCaptureFixture
 ) -> None:
-    with caplog.at_level(logging.DEBUG, logger="app.domain.stored_elsewhere"):
+    with caplog.at_level(logging.DEBUG, logger="app.service_layer.stored_elsewhere"):
         instance.heard(body)
     await asyncio.sleep(0.01)
     assert instance.metrics.ignored == {"malformed": 1}
@@ -148,7 +149,7 @@ async def test_with_the_database_down_the_uids_are_counted_and_the_next_announce
 async def test_a_flood_of_bad_announcements_warns_once_a_period_with_the_counts(
     instance: Instance, caplog: pytest.LogCaptureFixture
 ) -> None:
-    with caplog.at_level(logging.INFO, logger="app.domain.stored_elsewhere"):
+    with caplog.at_level(logging.INFO, logger="app.service_layer.stored_elsewhere"):
         for _ in range(1000):
             instance.heard(b"garbage")
         instance.clock.now += WARN_EVERY

@@ -9,10 +9,10 @@ from the JSON bytes the repository hands back, without parsing them again.
 from aiohttp import web
 from aiohttp.typedefs import Handler
 
-from app.domain.order_lookup import ListOrders
 from app.entrypoints.web import api_params as params
 from app.entrypoints.web.problems import problem
 from app.ports.order_repository import OrderNotStorable, StorageUnavailable
+from app.service_layer.order_lookup import ListOrders
 
 
 def handler(list_orders: ListOrders) -> Handler:

@@ -4,11 +4,11 @@ import orjson
 from aiohttp import web
 from aiohttp.typedefs import Handler
 
-from app.domain.submit_order import SubmitOrder, Verdict
 from app.domain.validation import InvalidOrder
 from app.entrypoints.web import api_params as params
 from app.entrypoints.web.problems import problem
 from app.ports.order_publisher import MessageTooLarge, PublishFailed
+from app.service_layer.submit_order import SubmitOrder, Verdict
 
 
 def handler(submit: SubmitOrder) -> Handler:

@@ -5,11 +5,6 @@ from typing import Any
 
 from aiohttp import web
 
-from app.domain.dead_letter_tools import DeadLetterTools
-from app.domain.order_lookup import ListOrders, OrderLookup
-from app.domain.submit_order import SubmitOrder
-from app.entrypoints.service import OrderService
-from app.entrypoints.service_stats import ServiceStats
 from app.entrypoints.tracing import Tracing
 from app.entrypoints.web import dead_letter_page, health, live_events, openapi, order_api, pages, swagger
 from app.entrypoints.web.api_access import ApiAccess
@@ -18,6 +13,11 @@ from app.entrypoints.web.routing import Routes
 from app.ports.metrics import ServiceMetrics
 from app.ports.order_cache import OrderCache
 from app.ports.order_feed import OrderFeed
+from app.service_layer.dead_letter_tools import DeadLetterTools
+from app.service_layer.order_lookup import ListOrders, OrderLookup
+from app.service_layer.service import OrderService
+from app.service_layer.service_stats import ServiceStats
+from app.service_layer.submit_order import SubmitOrder
 
 MAX_BODY_BYTES = 1024 * 1024
 # What every runner of the app passes to aiohttp. No access log: requests are timed by their

@@ -11,11 +11,11 @@ import aiohttp_jinja2
 from aiohttp import web
 from aiohttp.typedefs import Handler
 
-from app.domain.dead_letter_tools import DeadLetterTools, Overview
 from app.domain.rejections import REASON_KINDS
 from app.entrypoints.web.pages import starting_page
 from app.entrypoints.web.routing import Guard, Routes
 from app.ports.dead_letter_archive import ArchiveUnavailable
+from app.service_layer.dead_letter_tools import DeadLetterTools, Overview
 
 LATEST = 100
 SCAN = 10_000

@@ -6,11 +6,11 @@ A scrape checks readiness as ``/readyz`` does, so ``orders_ready`` (and
 
 from aiohttp import web
 
-from app.entrypoints.service import OrderService
 from app.entrypoints.web.problems import problem
 from app.entrypoints.web.routing import Routes
 from app.ports.metrics import ServiceMetrics
 from app.ports.order_cache import OrderCache
+from app.service_layer.service import OrderService
 
 
 async def healthz(request: web.Request) -> web.Response:

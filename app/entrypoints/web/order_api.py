@@ -18,8 +18,6 @@ from aiohttp.typedefs import Handler
 from multidict import CIMultiDict
 
 from app.domain.model import ORDER_UID_PATTERN
-from app.domain.order_lookup import ListOrders, OrderLookup
-from app.domain.submit_order import SubmitOrder
 from app.entrypoints.tracing import Tracing
 from app.entrypoints.web import api_listing, api_submit, cacheable
 from app.entrypoints.web.api_access import ApiAccess
@@ -29,6 +27,8 @@ from app.entrypoints.web.security_headers import API_JSON_HEADERS
 from app.ports.metrics import HttpTimings
 from app.ports.order_cache import OrderCache
 from app.ports.order_repository import StorageUnavailable
+from app.service_layer.order_lookup import ListOrders, OrderLookup
+from app.service_layer.submit_order import SubmitOrder
 
 VALID_UID = re.compile(ORDER_UID_PATTERN)
 ORDER_ROUTE = "/api/orders/{order_uid}"

@@ -22,7 +22,6 @@ from aiohttp import hdrs, web
 from aiohttp.typedefs import Handler
 from multidict import CIMultiDict
 
-from app.domain.order_lookup import OrderLookup
 from app.entrypoints.web import cacheable
 from app.entrypoints.web.api_access import ApiAccess
 from app.entrypoints.web.security_headers import PAGE_HTML_HEADERS
@@ -30,6 +29,7 @@ from app.entrypoints.web.trouble_page import UID_RULE, VALID_UID, trouble
 from app.ports.metrics import HttpTimings
 from app.ports.order_cache import OrderCache
 from app.ports.order_repository import StorageUnavailable
+from app.service_layer.order_lookup import OrderLookup
 
 PAGE_ROUTE = "/orders/{order_uid}"
 

@@ -15,9 +15,7 @@ from aiohttp import web
 from aiohttp.typedefs import Handler
 
 from app.domain.order_codec import decode
-from app.domain.order_lookup import ListOrders, OrderLookup
 from app.domain.order_summary import order_summary
-from app.entrypoints.service_stats import ServiceStats
 from app.entrypoints.web import static_files
 from app.entrypoints.web.api_access import ApiAccess
 from app.entrypoints.web.order_pages import PAGE_ROUTE, OrderPages, page_representation
@@ -27,6 +25,8 @@ from app.entrypoints.web.trouble_page import UID_RULE, VALID_UID, starting_page,
 from app.ports.metrics import HttpTimings
 from app.ports.order_cache import OrderCache
 from app.ports.order_repository import StorageUnavailable
+from app.service_layer.order_lookup import ListOrders, OrderLookup
+from app.service_layer.service_stats import ServiceStats
 
 ASSETS = ("style.css", "live.js", "favicon.svg")
 RECENT_LIMIT = 20

@@ -1,14 +1,11 @@
 """What the other instances' announcements lead to: their orders, read from our own database.
 
-An announcement says only which orders another instance stored (``announced_uids``),
-and anyone allowed to publish on its subject could forge one. So nothing of it is
-served: its uids are read from this instance's PostgreSQL, and only the orders read
-there go into the cache and the live feed and answer the ``?wait`` requests; a uid
-not stored is ignored. A flood costs bounded work: an announcement holds at most
-``MAX_UIDS`` uids, at most ``MAX_WAITING`` wait to be read, and one read runs at a
-time, taking up to ``READ_AT_MOST`` of them in one query (the uids heard meanwhile
-wait for the next one); what is ignored is counted and logged at most every
-``WARN_EVERY`` seconds.
+An announcement says only which orders another instance stored, and anyone allowed to
+publish on its subject could forge one. So nothing of it is served: its uids are read
+from our own PostgreSQL, and only the orders read there go to the bus as
+``OrdersLearned``. A flood costs bounded work (``MAX_UIDS`` per announcement,
+``MAX_WAITING`` waiting, one read of ``READ_AT_MOST`` at a time); what is ignored is
+counted, and logged at most every ``WARN_EVERY`` seconds.
 """
 
 import asyncio
@@ -19,18 +16,13 @@ from collections.abc import Callable
 from itertools import islice
 
 from app.domain.announced_uids import NotAnAnnouncement, announced_uids
-from app.domain.order_arrivals import OrderArrivals
 from app.ports.metrics import ServiceMetrics
-from app.ports.order_cache import OrderCache
-from app.ports.order_feed import OrderFeed
 from app.ports.order_repository import OrderNotStorable, OrderRepository, StorageUnavailable
+from app.service_layer.events import Event, OrdersLearned
 
 MAX_WAITING = 10_000  # uids heard and not read yet: one large ingest batch
 READ_AT_MOST = 1000  # uids per query
 WARN_EVERY = 60.0  # seconds between two warnings about ignored announcements
-# Why announced uids are ignored: a message not an announcement (counts 1), a string not an
-# order_uid, an order not stored here, too many waiting already, the database not answering.
-IGNORED_REASONS = ("malformed", "invalid_uid", "unknown", "backlog", "unavailable")
 
 log = logging.getLogger(__name__)
 
@@ -41,17 +33,13 @@ class StoredElsewhere:
     def __init__(
         self,
         repository: OrderRepository,
-        cache: OrderCache,
-        feed: OrderFeed,
-        arrivals: OrderArrivals,
         metrics: ServiceMetrics,
+        handle: Callable[[Event], None],
         clock: Callable[[], float] = time.monotonic,
     ) -> None:
         self._repository = repository
-        self._cache = cache
-        self._feed = feed
-        self._arrivals = arrivals
         self._metrics = metrics
+        self._handle = handle
         self._ignored = IgnoredLog(clock)
         self._waiting: dict[str, None] = {}  # uids to read, in the order heard, each once
         self._reading: asyncio.Task[None] | None = None
@@ -98,14 +86,8 @@ class StoredElsewhere:
             return
         if len(orders) < len(uids):
             self._ignore("unknown", len(uids) - len(orders), "not stored here")
-        if not orders:
-            return
-        put = self._cache.put
-        for order in orders:
-            put(order.uid, order.json)
-        self._feed.announce(orders)
-        self._arrivals.arrived((order.uid, order.json) for order in orders)
-        self._metrics.record_learned(len(orders))
+        if orders:
+            self._handle(OrdersLearned(orders))
 
     def _ignore(self, reason: str, count: int, why: str) -> None:
         self._metrics.record_announced_ignored(reason, count)

@@ -45,11 +45,11 @@ def prepare(messages: Sequence[OrderMessage]) -> PreparedBatch:
         try:
             order = serialize(parse_order(message.data))
         except InvalidOrder as error:
-            refused.append(Refusal(message, INVALID, error.reason, uid_in(message)))
+            refused.append(Refusal(message, INVALID, error.reason, uid_in(message.data)))
             continue
         except Exception as error:  # these steps read the bytes alone: it would fail again
             log.error("message dead-lettered: %s", unexpected_reason("decoding it", error), exc_info=error)
-            refused.append(Refusal(message, UNEXPECTED, unexpected_reason("decoding it", error), uid_in(message)))
+            refused.append(Refusal(message, UNEXPECTED, unexpected_reason("decoding it", error), uid_in(message.data)))
             continue
         for wave in waves:  # almost always the first; a repeated uid goes one wave later
             if order.uid not in wave:

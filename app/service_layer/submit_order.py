@@ -4,10 +4,10 @@ from dataclasses import dataclass
 from enum import Enum
 
 from app.domain.document import serialize
-from app.domain.order_arrivals import OrderArrivals
-from app.domain.order_lookup import OrderLookup
 from app.domain.validation import parse_order
 from app.ports.order_publisher import OrderPublisher
+from app.service_layer.order_arrivals import OrderArrivals
+from app.service_layer.order_lookup import OrderLookup
 
 
 class Verdict(Enum):

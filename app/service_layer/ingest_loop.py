@@ -1,13 +1,10 @@
 """Use case: keep ingesting batches until told to stop.
 
-While storage is unreachable the loop stops fetching (messages would only be
-redelivered) and probes storage with a growing pause, then resumes by itself.
-A stop request lets the batch in hand finish before the loop returns.
-
-Nothing stops it for good: a failed fetch is logged and retried (``consuming``
-is false until a fetch succeeds again), a failed batch is logged and left to
-redelivery, and should anything else escape, ``run`` logs it at ERROR and
-starts the loop again after a growing pause (``running`` is false meanwhile).
+Each batch carries its trace (log id and span) from the fetch to its ``OrdersStored``
+event, made current explicitly in each task that works on it. While storage is
+unreachable the loop stops fetching and probes it with a growing pause. Nothing stops
+it for good: a failed fetch or batch is logged and retried, and should anything else
+escape, ``run`` logs it and starts the loop again after a growing pause.
 """
 
 import asyncio
@@ -16,10 +13,12 @@ import logging
 import time
 from collections.abc import Callable, Sequence
 
-from app.domain.ingest_orders import BatchReport, IngestOrders, retry_delay
-from app.domain.prepared_batch import PreparedBatch
+from app.ports.batch_trace import BatchTrace, BatchTracer
 from app.ports.order_messages import OrderMessage, OrderMessageSource
 from app.ports.order_repository import OrderRepository, StorageUnavailable
+from app.service_layer.events import Event, OrdersStored
+from app.service_layer.ingest_orders import IngestOrders, retry_delay
+from app.service_layer.prepared_batch import PreparedBatch
 
 log = logging.getLogger(__name__)
 HEALTHY_RUN = 60.0  # seconds: a loop that ran this long before failing starts again after the first pause
@@ -33,9 +32,10 @@ class IngestLoop:
         source: OrderMessageSource,
         ingest: IngestOrders,
         repository: OrderRepository,
+        tracer: BatchTracer,
+        handle: Callable[[Event], None],
         batch_size: int = 500,
         fetch_timeout: float = 1.0,
-        on_batch: Callable[[BatchReport, int, float], None] = lambda report, size, seconds: None,
         concurrent_writes: int = 1,
         restart_delay: float = 0.5,
     ) -> None:
@@ -44,7 +44,8 @@ class IngestLoop:
         self._repository = repository
         self._batch_size = batch_size
         self._fetch_timeout = fetch_timeout
-        self._on_batch = on_batch
+        self._tracer = tracer
+        self._handle = handle
         self._concurrent_writes = concurrent_writes
         self._restart_delay = restart_delay
         self._stopping = asyncio.Event()
@@ -93,10 +94,12 @@ class IngestLoop:
                 writing = {task for task in writing if not task.done()}
                 if not messages:
                     continue
-                batch = self._ingest.prepare(messages)
+                trace = self._tracer.begin(messages)
+                with trace.current():
+                    batch = self._ingest.prepare(messages)
                 while len(writing) >= self._concurrent_writes:
                     _, writing = await asyncio.wait(writing, return_when=asyncio.FIRST_COMPLETED)
-                writing.add(asyncio.create_task(self._store(batch, len(messages))))
+                writing.add(asyncio.create_task(self._store(batch, trace, len(messages))))
         finally:
             self.running = False
             if writing:
@@ -116,18 +119,16 @@ class IngestLoop:
             self.fetch_failing = False
         return messages
 
-    async def _store(self, batch: PreparedBatch, size: int) -> None:
-        """Write one prepared batch; if storage is away, wait until it answers again."""
-        started = time.perf_counter()
-        try:
-            report = await self._ingest.store(batch)
-        except Exception:  # a bug must not stop ingest: the batch is redelivered after ack_wait
-            log.exception("ingest of a batch of %d failed", size)
-            return
-        try:
-            self._on_batch(report, size, time.perf_counter() - started)
-        except Exception:  # metrics and the live feed are not worth a batch
-            log.exception("reporting a batch of %d failed", size)
+    async def _store(self, batch: PreparedBatch, trace: BatchTrace, size: int) -> None:
+        """Write one prepared batch and hand on what it came to; if storage is away, wait for it."""
+        with trace.current():
+            started = time.perf_counter()
+            try:
+                report = await self._ingest.store(batch)
+            except Exception:  # a bug must not stop ingest: the batch is redelivered after ack_wait
+                log.exception("ingest of a batch of %d failed", size)
+                return
+            self._handle(OrdersStored(report, size, time.perf_counter() - started, trace))
         if report.storage_unavailable:
             await self._wait_for_storage()
 

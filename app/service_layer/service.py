@@ -10,16 +10,15 @@ import logging
 from collections.abc import Awaitable, Callable
 from typing import TypeVar
 
-from app.domain.ingest_loop import IngestLoop
-from app.domain.order_lookup import WarmUpCache
-from app.domain.stored_elsewhere import StoredElsewhere
-from app.entrypoints.nats_reopening import Reopening
-from app.entrypoints.service_stats import ServiceStats
 from app.ports.order_announcements import OrderAnnouncements, OrderAnnouncer
 from app.ports.order_cache import OrderCache
 from app.ports.order_messages import OrderMessageSource
 from app.ports.order_repository import OrderRepository
 from app.ports.service_setup import SchemaMigrator, StreamTopology
+from app.service_layer.ingest_loop import IngestLoop
+from app.service_layer.order_lookup import WarmUpCache
+from app.service_layer.service_stats import ServiceStats
+from app.service_layer.stored_elsewhere import StoredElsewhere
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
@@ -57,7 +56,7 @@ class OrderService:
         announcements: OrderAnnouncements,
         stored_elsewhere: StoredElsewhere,
         settle_every: float = 0.1,
-        reopening: Reopening | None = None,
+        after_reopen: Callable[[Callable[[], Awaitable[None]]], None] | None = None,
     ) -> None:
         self._migrator = migrator
         self._topology = topology
@@ -79,8 +78,8 @@ class OrderService:
         self._tasks: list[asyncio.Task[None]] = []
         self._loop_task: asyncio.Task[None] | None = None
         self._database_probe: asyncio.Task[None] | None = None
-        if reopening is not None:
-            reopening.after_reopen(self._subscribe_again)
+        if after_reopen is not None:  # NATS connected again: subscribe again
+            after_reopen(self._subscribe_again)
 
     def is_ready(self) -> bool:
         return self.ready.is_set()
@@ -149,12 +148,9 @@ class OrderService:
             await asyncio.sleep(self._settle_every)
 
     async def _database_answers(self) -> bool:
-        """Whether the database answered a ping within ``DATABASE_CHECK_SECONDS``.
-
-        The ping runs as a task of its own that is left to finish, never cancelled: cancelling
-        a query makes asyncpg send a cancel request over a new connection and wait for it, which
-        over a silent link takes the connect timeout, and a readiness check must not wait that
-        long. Checks made meanwhile share that ping (and answer False until it succeeds)."""
+        """Whether the database answered a ping within ``DATABASE_CHECK_SECONDS``; checks made meanwhile
+        share it. The ping is never cancelled: over a silent link asyncpg's cancel request would wait
+        for the connect timeout, longer than a readiness check may take."""
         probe = self._database_probe
         if probe is None or probe.done():
             probe = self._database_probe = asyncio.create_task(self._repository.ping(), name="database-probe")

@@ -1,15 +1,9 @@
 """Reads from a read replica first, the primary when the replica cannot say.
 
-A replica (a streaming standby) lags its primary a little: an order committed a
-moment ago may not be on it yet. A stored order never changes, so what the replica
-returns is right; only its "not stored" may be out of date. So a lookup the replica
-misses is asked of the primary again, and an order just stored is never reported
-missing. Listings and the warm-up take the replica's view as it is (a page may lack
-the very latest orders for as long as the replica lags).
-
-When the replica fails, reads go to the primary, and the replica is tried again
-after ``pause`` seconds, so that a replica that is down costs one failed attempt, not
-one per read.
+A stored order never changes, so what a lagging replica returns is right; only its
+"not stored" may be out of date, so a lookup it misses is asked of the primary again.
+Listings and the warm-up take the replica's view as it is. When the replica fails,
+reads go to the primary and the replica is tried again after ``pause`` seconds.
 """
 
 import time

@@ -1,34 +1,23 @@
-"""Use case: take one fetched batch of order messages to stored, cached and acked.
+"""Use case: take one fetched batch of order messages to stored and acked.
 
-Valid orders of a batch are saved in one transaction and acked only after the
-commit. Bad messages and conflicting versions are dead-lettered, then
-terminated. When storage is down every unsettled valid message is naked with a
-growing delay and the report says so, so the caller can stop fetching.
-
-No message can hold up the others (``docs/reliability.md``). Whatever one
-raises while it is decoded, validated or serialized dead-letters it at once:
-those steps read its bytes alone, so they would fail again. An unclassified
-failure while storing it alone or settling it may be the service's own passing
-trouble: it is retried with a growing delay, and dead-lettered at its
-``max_deliveries``-th failure. Nothing is guarded per message on the way that
-works; only after a failure is the rest handled one message at a time.
-
-Batches may be stored concurrently (their saves overlap), but each settles its
-messages only after the batch stored before it has settled: acks, naks and dead
-letters follow the order in which the batches came.
+Valid orders are saved in one transaction and acked after the commit; bad messages
+and conflicting versions are dead-lettered, then terminated; while storage is down
+every unsettled valid message is naked with a growing delay. No message holds up
+the others (``docs/reliability.md``): an unclassified failure is retried, and
+dead-lettered at its ``max_deliveries``-th. Batches may be saved concurrently, but
+each settles only after the one before it, so settling follows arrival order.
 """
 
 import asyncio
 import logging
 from collections.abc import Sequence
-from dataclasses import dataclass, field
 
+from app.domain.batch_report import BatchReport
 from app.domain.document import SerializedOrder
-from app.domain.prepared_batch import PreparedBatch, Wave, prepare
 from app.domain.rejections import CONFLICT, UNEXPECTED, UNSTORABLE, FailureCounts, unexpected_reason
-from app.ports.order_cache import OrderCache
 from app.ports.order_messages import DeadLetterSink, DeadLetterUnavailable, OrderMessage
 from app.ports.order_repository import OrderNotStorable, OrderRepository, SaveOutcome, StorageUnavailable
+from app.service_layer.prepared_batch import PreparedBatch, Wave, prepare
 
 log = logging.getLogger(__name__)
 CONFLICT_REASON = "conflict: order_uid {uid} is already stored with different content"
@@ -40,35 +29,16 @@ def retry_delay(attempt: int, first: float = 0.5, most: float = 30.0) -> float:
     return min(first * 2.0 ** max(attempt - 1, 0), most)
 
 
-@dataclass
-class BatchReport:
-    """What one batch came to; the caller turns it into metrics and pacing."""
-
-    stored_orders: list[SerializedOrder] = field(default_factory=list)  # newly stored, in order
-    duplicates: int = 0
-    conflicts: int = 0
-    dead_lettered: dict[str, int] = field(default_factory=dict)  # by kind of reason
-    retried: int = 0
-    failed: int = 0  # unexpected failures retried (they are among ``retried`` too)
-    storage_unavailable: bool = False
-
-    @property
-    def stored(self) -> int:
-        return len(self.stored_orders)
-
-
 class IngestOrders:
-    """Validate, store, cache and settle one batch of order messages."""
+    """Validate, store and settle one batch of order messages (``OrdersStored`` says what follows)."""
 
     def __init__(
         self,
         repository: OrderRepository,
-        cache: OrderCache,
         dead_letters: DeadLetterSink,
         max_deliveries: int = 5,
     ) -> None:
         self._repository = repository
-        self._cache = cache
         self._dead_letters = dead_letters
         self._max_deliveries = max_deliveries
         self.failures = FailureCounts()
@@ -82,8 +52,8 @@ class IngestOrders:
         return await self.store(self.prepare(messages))
 
     async def store(self, batch: PreparedBatch) -> BatchReport:
-        """The I/O part: save; then, once the batch before has settled, cache and ack,
-        dead-letter or nak each message."""
+        """The I/O part: save; then, once the batch before has settled, ack, dead-letter or nak
+        each message."""
         settled = asyncio.get_running_loop().create_future()
         settle_after, self._last_settled = self._last_settled, settled  # taken before the first await
         try:
@@ -107,8 +77,8 @@ class IngestOrders:
             settled.set_result(None)
 
     async def _settle_saved(self, saved: list[tuple[Wave, dict[str, Outcome]]], report: BatchReport) -> None:
-        """Cache and ack the stored, settle the others; after a failure, carry on with the next."""
-        stored, cache_put = report.stored_orders, self._cache.put
+        """Ack the stored, settle the others; after a failure, carry on with the next."""
+        stored = report.stored_orders
         for wave, outcomes in saved:
             each = iter(wave.items())
             while True:
@@ -117,7 +87,6 @@ class IngestOrders:
                         outcome = outcomes.get(uid)
                         if outcome is SaveOutcome.STORED:  # nearly every order: _settle's first case, inline
                             stored.append(order)
-                            cache_put(uid, order.json)
                             await message.ack()
                         else:
                             await self._settle(message, order, outcome, report)
@@ -176,8 +145,7 @@ class IngestOrders:
     ) -> None:
         """Any outcome but STORED, which ``_settle_saved`` settles inline."""
         if outcome is SaveOutcome.DUPLICATE:  # stored before with the same content
-            report.duplicates += 1
-            self._cache.put(order.uid, order.json)
+            report.duplicate_orders.append(order)
             await message.ack()
         elif outcome is SaveOutcome.CONFLICT:
             if await self._dead_letter(message, CONFLICT_REASON.format(uid=order.uid), CONFLICT, report, order.uid):
@@ -210,7 +178,7 @@ class IngestOrders:
         """An unexpected failure: retried with a growing delay, dead-lettered at the last allowed one."""
         reason = unexpected_reason(step, error)
         try:
-            failures = self.failures.add(message)
+            failures = self.failures.add(message.stream_sequence, message.data)
             if failures < self._max_deliveries:
                 log.error("%s (failure %d of %d: retried)", reason, failures, self._max_deliveries, exc_info=error)
                 report.failed += 1
@@ -220,6 +188,6 @@ class IngestOrders:
             log.error("%s (failure %d: dead-lettered)", reason, failures, exc_info=error)
             given_up = f"{reason} (failed {failures} times)"
             if await self._dead_letter(message, given_up, UNEXPECTED, report, uid):
-                self.failures.forget(message)
+                self.failures.forget(message.stream_sequence, message.data)
         except Exception:
             log.exception("a message could not be settled after %s; it is redelivered after the ack wait", reason)
