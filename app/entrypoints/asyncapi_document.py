@@ -16,7 +16,7 @@ from importlib import metadata
 from typing import Any
 
 from app.domain.announced_uids import MAX_BODY, MAX_UIDS
-from app.domain.model import ORDER_UID_PATTERN, Order
+from app.domain.model import ORDER_UID_PATTERN, order_json_schema
 from app.domain.rejections import REASON_KINDS
 from app.entrypoints.settings import Settings
 
@@ -34,7 +34,7 @@ def _version() -> str:
 
 def order_schemas() -> dict[str, Schema]:
     """``Order`` and the models it nests, exactly as the model states them."""
-    order = Order.model_json_schema(ref_template=REF)
+    order = order_json_schema(REF)
     schemas: dict[str, Schema] = order.pop("$defs", {})
     return {**schemas, "Order": order}
 

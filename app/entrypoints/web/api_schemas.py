@@ -7,7 +7,7 @@ RFC 9457 problems, the listing page, the submission receipt, the probes.
 
 from typing import Any
 
-from app.domain.model import ORDER_UID_PATTERN, Order
+from app.domain.model import ORDER_UID_PATTERN, order_json_schema
 from app.entrypoints.web import api_params as params
 from app.entrypoints.web.problems import PROBLEM_JSON
 
@@ -21,7 +21,7 @@ def ref(name: str) -> Schema:
 
 def order_schemas() -> dict[str, Schema]:
     """``Order`` and the models it nests, as JSON Schema 2020-12 (what OpenAPI 3.1 uses)."""
-    order = Order.model_json_schema(ref_template=REF)
+    order = order_json_schema(REF)
     schemas: dict[str, Schema] = order.pop("$defs", {})
     order["description"] += " Integers are written as integers (5, not 5.0 or 5e0); fields not listed here are ignored."
     order["properties"]["date_created"]["description"] = (
