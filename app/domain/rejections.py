@@ -6,9 +6,10 @@ verdict on the order): its reason names the step, the exception's type and its
 message, so that it can be fixed and the message replayed.
 """
 
+import re
 from collections import OrderedDict
 
-from pydantic_core import from_json
+import msgspec
 
 from app.ports.order_messages import OrderMessage
 
@@ -24,15 +25,28 @@ def unexpected_reason(step: str, error: BaseException) -> str:
     return f"unexpected {type(error).__name__} while {step}: {error}".rstrip(": ")
 
 
+class _Uid(msgspec.Struct):
+    order_uid: str
+
+
+_UID = msgspec.json.Decoder(_Uid)
+
+
+_UID_TEXT = re.compile(rb'"order_uid"\s*:\s*"([^"\\\x00-\x1f]{1,200})"')
+
+
 def uid_in(message: OrderMessage) -> str | None:
-    """The order_uid of a message that is not a valid order, when it has a readable one,
-    read by one lenient parse that also takes a JSON object cut short."""
+    """The order_uid of a message that is not a valid order, when it has a readable one:
+    from the JSON object it is, or else from the first ``"order_uid": "..."`` in its bytes."""
     try:
-        document = from_json(message.data, allow_partial=True)
-    except ValueError:  # not JSON (nor the start of it), or not UTF-8
-        return None
-    uid = document.get("order_uid") if isinstance(document, dict) else None
-    return uid if isinstance(uid, str) and 0 < len(uid) <= 200 and uid.isprintable() else None
+        uid = _UID.decode(message.data).order_uid
+    except Exception:  # any of the ways a message is not an object with a string order_uid
+        try:
+            found = _UID_TEXT.search(message.data)
+            uid = found[1].decode() if found else ""
+        except Exception:  # not bytes, or not UTF-8 there
+            return None
+    return uid if 0 < len(uid) <= 200 and uid.isprintable() else None
 
 
 class FailureCounts:
