@@ -10,6 +10,14 @@ import subprocess
 import sys
 from pathlib import Path
 
+import orjson
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from app.domain.document import serialize
+from app.domain.order_factory import OrderFactory
+from app.domain.validation import parse_order
+
 APP = Path(__file__).resolve().parents[2] / "app"
 CHECK = """
 import json
@@ -59,3 +67,11 @@ def test_a_field_added_to_the_model_alone_reaches_decoding_serving_generator_and
 
     assert run.returncode == 0, run.stderr
     assert run.stdout.strip() == "ok"
+
+
+@settings(max_examples=200, deadline=None, database=None)
+@given(st.integers(min_value=0, max_value=2**32))
+def test_generated_orders_round_trip_through_parse_and_serialize(seed: int) -> None:
+    generated = OrderFactory(seed=seed).order()
+
+    assert orjson.loads(serialize(parse_order(orjson.dumps(generated))).json) == generated
