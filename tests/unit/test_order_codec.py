@@ -1,4 +1,5 @@
-"""The fast decoder against the pydantic model: whatever it accepts, the model accepts, with the same bytes."""
+"""The fast decoder against the pydantic model generated from the same Structs: whatever it accepts,
+the model accepts, with the same bytes."""
 
 import copy
 import json

@@ -1,4 +1,5 @@
-"""Property tests: the fast decoder and the model agree on any mutation of the sample order.
+"""Property tests: the fast decoder and the pydantic model generated from the same Structs
+agree on any mutation of the sample order (a check of the generation, not of two declarations).
 
 Hypothesis replaces, deletes or adds values anywhere in the sample, and flips
 bytes of its JSON. Whatever the fast decoder accepts, the model accepts with the
