@@ -27,8 +27,11 @@ def decode(raw: bytes) -> Order:
     """The order in ``raw``, its time in UTC; ``NotDecodable`` when it does not fit the Structs."""
     if b"\\u0000" in raw:  # JSON can carry NUL only as this escape; the Structs do not look for it
         raise NotDecodable("the text may hold NUL: left to the model")
-    if not raw.isascii() and not _is_utf8(raw):  # msgspec does not check the fields it skips
-        raise NotDecodable("not UTF-8: left to the model")
+    if not raw.isascii():  # msgspec does not check the fields it skips
+        try:
+            raw.decode()
+        except UnicodeDecodeError:
+            raise NotDecodable("not UTF-8: left to the model") from None
     try:
         order = _DECODER.decode(raw)
         if order.date_created.tzinfo is not UTC:
@@ -37,14 +40,6 @@ def decode(raw: bytes) -> Order:
         # RecursionError: msgspec's answer to objects nested deeper than Python's recursion limit
         raise NotDecodable(str(error)) from None
     return order
-
-
-def _is_utf8(raw: bytes) -> bool:
-    try:
-        raw.decode()
-    except UnicodeDecodeError:
-        return False
-    return True
 
 
 def encode(order: Order) -> bytes:
