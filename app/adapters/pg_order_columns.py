@@ -8,14 +8,15 @@ integration tests noticing.
 from collections.abc import Iterable
 from typing import Any
 
-from app.domain.order_codec import ValidDelivery, ValidItem, ValidOrder, ValidPayment, encode
+from app.domain.model import Delivery, Item, Order, Payment
+from app.domain.order_codec import encode
 
 NESTED = ("delivery", "payment", "items")
-_FIELDS: tuple[str, ...] = ValidOrder.__struct_fields__
+_FIELDS: tuple[str, ...] = Order.__struct_fields__
 ORDER_COLUMNS = tuple(name for name in _FIELDS if name not in NESTED)
-DELIVERY_COLUMNS: tuple[str, ...] = ValidDelivery.__struct_fields__
-PAYMENT_COLUMNS: tuple[str, ...] = ValidPayment.__struct_fields__
-ITEM_COLUMNS: tuple[str, ...] = ValidItem.__struct_fields__
+DELIVERY_COLUMNS: tuple[str, ...] = Delivery.__struct_fields__
+PAYMENT_COLUMNS: tuple[str, ...] = Payment.__struct_fields__
+ITEM_COLUMNS: tuple[str, ...] = Item.__struct_fields__
 
 # The document's keys in order, split around its three nested parts (which are adjacent).
 HEAD_COLUMNS = _FIELDS[: _FIELDS.index("delivery")]
@@ -47,16 +48,16 @@ _I = _P + len(PAYMENT_COLUMNS)
 _T = _I + len(ITEM_COLUMNS)
 
 
-def order_from_row(row: Iterable[Any]) -> ValidOrder:
+def order_from_row(row: Iterable[Any]) -> Order:
     """The order of a row of ``select_documents``.
 
     The row's values come in the order's field order, so they fill its Structs
     positionally (Structs are not validated when built: these orders were valid
     when they were stored)."""
     v = tuple(row)
-    items = [ValidItem(*values) for values in zip(*v[_I:_T], strict=True)]
-    fields = (*v[:_D], ValidDelivery(*v[_D:_P]), ValidPayment(*v[_P:_I]), items, *v[_T:])
-    return ValidOrder(*fields)
+    items = [Item(*values) for values in zip(*v[_I:_T], strict=True)]
+    fields = (*v[:_D], Delivery(*v[_D:_P]), Payment(*v[_P:_I]), items, *v[_T:])
+    return Order(*fields)
 
 
 def json_from_row(row: Iterable[Any]) -> bytes:

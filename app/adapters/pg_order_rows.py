@@ -17,9 +17,9 @@ from msgspec.structs import astuple
 
 from app.adapters.pg_order_columns import DELIVERY_COLUMNS, ITEM_COLUMNS, ORDER_COLUMNS, PAYMENT_COLUMNS
 from app.domain.document import SerializedOrder
-from app.domain.order_codec import ValidOrder
+from app.domain.model import Order
 
-_FIELDS: tuple[str, ...] = ValidOrder.__struct_fields__
+_FIELDS: tuple[str, ...] = Order.__struct_fields__
 IdentifiedOrder = tuple[int, SerializedOrder]  # (orders.id, the order)
 Row = tuple[object, ...]
 _ORDER_VALUES = itemgetter(*(_FIELDS.index(c) for c in ORDER_COLUMNS))  # one C call per order

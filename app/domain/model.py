@@ -1,8 +1,8 @@
 """The order: its fields, their types and every rule it must keep.
 
-These pydantic models are the contract: the API's schema and the reasons a bad
-order is refused come from them. Ingest decodes into their msgspec twins
-(``order_codec.py``), which a property test holds to the same verdicts.
+These msgspec Structs are the one declaration. Ingest decodes straight into them
+(``order_codec.py``); the pydantic model that names every reason a bad order is
+refused, and the JSON schema, are generated from them (``struct_models.py``).
 
 The rules, all of them here:
 
@@ -18,15 +18,18 @@ The rules, all of them here:
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import Annotated, Any, Protocol
+from functools import cache
+from typing import Annotated, Any
 
 import msgspec
-from pydantic import AwareDatetime, BaseModel, BeforeValidator, ConfigDict, Field
+from pydantic import AwareDatetime, BaseModel, BeforeValidator
+
+from app.domain.struct_models import pydantic_model
 
 INT64_MAX = 2**63 - 1
 ORDER_UID_PATTERN = r"^[A-Za-z0-9_-]{1,64}$"
 NO_NUL_PATTERN = r"^[^\x00]*$"
-_AWARE = Annotated[datetime, msgspec.Meta(tz=True)]
+AwareTime = Annotated[datetime, msgspec.Meta(tz=True)]
 _RFC_3339 = "an RFC 3339 date-time such as 2021-11-26T06:22:19Z"
 
 
@@ -47,7 +50,7 @@ def utc_time(value: object) -> datetime:
     if not isinstance(value, str):
         raise ValueError(f"must be a string: {_RFC_3339}")
     try:
-        moment = msgspec.convert(value, _AWARE)
+        moment = msgspec.convert(value, AwareTime)
     except msgspec.ValidationError as error:
         if "timezone" in str(error):
             raise ValueError("needs a UTC offset (a timezone) such as Z or +03:00") from None
@@ -55,17 +58,17 @@ def utc_time(value: object) -> datetime:
     return to_utc(moment)
 
 
-Text = Annotated[str, Field(pattern=NO_NUL_PATTERN)]
-Count = Annotated[int, Field(ge=0, le=INT64_MAX)]
-OrderUid = Annotated[str, Field(pattern=ORDER_UID_PATTERN)]
+Text = Annotated[str, msgspec.Meta(extra_json_schema={"pattern": NO_NUL_PATTERN})]  # see order_codec.decode
+Count = Annotated[int, msgspec.Meta(ge=0, le=INT64_MAX)]
+# re.search's "$" would also match before a final newline; \Z does not (the schema says "$").
+OrderUid = Annotated[
+    str, msgspec.Meta(pattern=r"^[A-Za-z0-9_-]{1,64}\Z", extra_json_schema={"pattern": ORDER_UID_PATTERN})
+]
 UtcTime = Annotated[AwareDatetime, BeforeValidator(utc_time)]
 
 
-class _Strict(BaseModel):
-    model_config = ConfigDict(strict=True, extra="ignore", frozen=True)
-
-
-class Delivery(_Strict):
+# frozen and gc=False: orders never change and never form cycles, so the cycle collector skips them.
+class Delivery(msgspec.Struct, frozen=True, gc=False):
     """Where and to whom the order goes."""
 
     name: Text
@@ -77,7 +80,7 @@ class Delivery(_Strict):
     email: Text
 
 
-class Payment(_Strict):
+class Payment(msgspec.Struct, frozen=True, gc=False):
     """How the order was paid; amounts are in minor units of ``currency``."""
 
     transaction: Text
@@ -92,7 +95,7 @@ class Payment(_Strict):
     custom_fee: Count
 
 
-class Item(_Strict):
+class Item(msgspec.Struct, frozen=True, gc=False):
     """One line of the order."""
 
     chrt_id: Count
@@ -108,7 +111,7 @@ class Item(_Strict):
     status: Count
 
 
-class Order(_Strict):
+class Order(msgspec.Struct, frozen=True, gc=False):
     """An order, field for field the shape of the canonical sample."""
 
     order_uid: OrderUid
@@ -116,20 +119,26 @@ class Order(_Strict):
     entry: Text
     delivery: Delivery
     payment: Payment
-    items: Annotated[list[Item], Field(min_length=1)]
+    items: Annotated[list[Item], msgspec.Meta(min_length=1)]
     locale: Text
     internal_signature: Text
     customer_id: Text
     delivery_service: Text
     shardkey: Text
     sm_id: Count
-    date_created: UtcTime
+    date_created: AwareTime
     oof_shard: Text
 
 
+@cache
+def order_model() -> type[BaseModel]:
+    """The pydantic twin of ``Order``, generated from it: it names every reason an order is refused."""
+    return pydantic_model(Order, UtcTime)
+
+
 def order_json_schema(ref_template: str) -> dict[str, Any]:
-    """The order as JSON Schema 2020-12, nested models under ``$defs`` referred to by ``ref_template``."""
-    return Order.model_json_schema(ref_template=ref_template)
+    """The order's JSON schema, its parts as ``$defs`` referenced through ``ref_template``."""
+    return order_model().model_json_schema(ref_template=ref_template)
 
 
 @dataclass(frozen=True, slots=True)
@@ -143,20 +152,7 @@ class Violation:
         return f"{self.path}: {self.message}" if self.path else self.message
 
 
-class PaymentTotals(Protocol):
-    """What the money rules read of a payment (a ``Payment`` or its Struct twin)."""
-
-    @property
-    def amount(self) -> int: ...
-    @property
-    def goods_total(self) -> int: ...
-    @property
-    def delivery_cost(self) -> int: ...
-    @property
-    def custom_fee(self) -> int: ...
-
-
-def money_violations(payment: PaymentTotals, item_totals: Iterable[int]) -> list[Violation]:
+def money_violations(payment: Payment, item_totals: Iterable[int]) -> list[Violation]:
     """``goods_total`` is the sum of the items' ``total_price``, and
     ``amount = goods_total + delivery_cost + custom_fee``."""
     broken = []

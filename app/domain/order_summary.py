@@ -2,10 +2,10 @@
 
 from typing import Any
 
-from app.domain.order_codec import ValidOrder
+from app.domain.model import Order
 
 
-def order_summary(order: ValidOrder) -> dict[str, Any]:
+def order_summary(order: Order) -> dict[str, Any]:
     """Enough to list an order and link to it, as JSON-ready values."""
     return {
         "order_uid": order.order_uid,

@@ -3,8 +3,8 @@
 from pydantic import ValidationError
 from pydantic_core import ErrorDetails
 
-from app.domain.model import Order, Violation, money_violations
-from app.domain.order_codec import NotDecodable, ValidOrder, decode, from_dict
+from app.domain.model import Order, Violation, money_violations, order_model
+from app.domain.order_codec import NotDecodable, decode, from_dict
 
 
 class InvalidOrder(Exception):
@@ -19,7 +19,7 @@ class InvalidOrder(Exception):
         return "; ".join(str(v) for v in self.violations)
 
 
-def parse_order(raw: bytes) -> ValidOrder:
+def parse_order(raw: bytes) -> Order:
     """Validate JSON bytes against the model and the money rules.
 
     The fast decoder takes what it can; whatever it refuses goes to the pydantic
@@ -29,7 +29,7 @@ def parse_order(raw: bytes) -> ValidOrder:
         order = decode(raw)
     except NotDecodable:
         try:
-            order = from_dict(Order.model_validate_json(raw).model_dump())
+            order = from_dict(order_model().model_validate_json(raw).model_dump())
         except ValidationError as error:
             raise InvalidOrder([_violation(e) for e in error.errors(include_url=False)]) from None
     broken = money_violations(order.payment, [item.total_price for item in order.items])

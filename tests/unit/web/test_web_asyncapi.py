@@ -6,7 +6,7 @@ import pytest
 
 from app.adapters import jetstream_dead_letter_sink as sink
 from app.domain.announced_uids import MAX_UIDS
-from app.domain.model import ORDER_UID_PATTERN, Order
+from app.domain.model import ORDER_UID_PATTERN, order_json_schema
 from app.entrypoints.asyncapi_document import REF, document
 from app.entrypoints.container import Container
 from tests.unit.fake_container import Fakes, fake_container, fake_settings
@@ -40,7 +40,7 @@ def test_the_order_payload_is_the_models_json_schema() -> None:
     doc = document(fake_settings())
     message = resolve(doc, doc["channels"]["orders"]["messages"]["order"]["$ref"])
     assert message["payload"] == {"$ref": REF.format(model="Order")}
-    model = Order.model_json_schema(ref_template=REF)
+    model = order_json_schema(REF)
     nested = model.pop("$defs")
     schemas = doc["components"]["schemas"]
     assert schemas["Order"] == model
