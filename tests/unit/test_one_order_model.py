@@ -2,7 +2,7 @@
 
 A copy of ``app`` gets two new fields in its model (one on the order, one on an
 item) and nothing else; a fresh interpreter on that copy then decodes, validates,
-serves, generates and describes orders with them.
+serves, generates and describes orders with them (JSON schema, OpenAPI, AsyncAPI).
 """
 
 import shutil
@@ -43,6 +43,15 @@ else:
 schema = order_json_schema("#/$defs/{model}")
 assert "gift_note" in schema["properties"] and "gift_note" in schema["required"], schema
 assert schema["$defs"]["Item"]["properties"]["colour"]["pattern"] == "^[^\\\\x00]*$", schema["$defs"]["Item"]
+
+from app.entrypoints.asyncapi_document import document
+from app.entrypoints.settings import Settings
+from app.entrypoints.web.openapi import schemas
+
+openapi = schemas()
+assert "gift_note" in openapi["Order"]["required"] and "colour" in openapi["Item"]["properties"], openapi
+asyncapi = document(Settings(_env_file=None))["components"]["schemas"]
+assert "gift_note" in asyncapi["Order"]["required"] and "colour" in asyncapi["Item"]["properties"], asyncapi
 print("ok")
 """
 
@@ -55,7 +64,7 @@ def with_new_fields(model: str) -> str:
     )
 
 
-def test_a_field_added_to_the_model_alone_reaches_decoding_serving_generator_and_schema(tmp_path: Path) -> None:
+def test_a_field_added_to_the_model_alone_reaches_decoding_serving_generator_and_documents(tmp_path: Path) -> None:
     copy = tmp_path / "app"
     shutil.copytree(APP, copy, ignore=shutil.ignore_patterns("__pycache__"))
     model = copy / "domain" / "model.py"
