@@ -217,7 +217,6 @@ class Container(containers.DeclarativeContainer):
         source=source,
         ingest_loop=ingest_loop,
         repository=repository,
-        cache=cache,
         stats=stats,
         announcer=announcer,
         announcements=announcements,

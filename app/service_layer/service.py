@@ -11,7 +11,6 @@ from collections.abc import Awaitable, Callable
 from typing import TypeVar
 
 from app.ports.order_announcements import OrderAnnouncements, OrderAnnouncer
-from app.ports.order_cache import OrderCache
 from app.ports.order_messages import OrderMessageSource
 from app.ports.order_repository import OrderRepository
 from app.ports.service_setup import SchemaMigrator, StreamTopology
@@ -50,12 +49,10 @@ class OrderService:
         source: OrderMessageSource,
         ingest_loop: IngestLoop,
         repository: OrderRepository,
-        cache: OrderCache,
         stats: ServiceStats,
         announcer: OrderAnnouncer,
         announcements: OrderAnnouncements,
         stored_elsewhere: StoredElsewhere,
-        settle_every: float = 0.1,
         after_reopen: Callable[[Callable[[], Awaitable[None]]], None] | None = None,
     ) -> None:
         self._migrator = migrator
@@ -64,13 +61,11 @@ class OrderService:
         self._source = source
         self._ingest_loop = ingest_loop
         self._repository = repository
-        self._cache = cache
         self._stats = stats
         self._announcer = announcer
         self._announcements = announcements
         self._stored_elsewhere = stored_elsewhere
         self._listening = False
-        self._settle_every = settle_every
         self._migrated = False
         self._warmed = False
         self._subscribed = False
@@ -85,7 +80,6 @@ class OrderService:
         return self.ready.is_set()
 
     async def start(self) -> None:
-        self._tasks.append(asyncio.create_task(self._settle_cache(), name="cache-settle"))
         applied = await retry("migrations", lambda: asyncio.to_thread(self._migrator.apply))
         log.info("migrations applied: %s", ", ".join(applied) or "none pending")
         self._migrated = True
@@ -140,12 +134,6 @@ class OrderService:
             "nats": self._source.connected,
             "database": self._migrated and await self._database_answers(),
         }
-
-    async def _settle_cache(self) -> None:
-        """Let the cache apply the hits it recorded; this also bounds their list."""
-        while True:
-            self._cache.settle()
-            await asyncio.sleep(self._settle_every)
 
     async def _database_answers(self) -> bool:
         """Whether the database answered a ping within ``DATABASE_CHECK_SECONDS``; checks made meanwhile

@@ -5,13 +5,13 @@ from typing import Any
 
 from aiohttp import web
 
+from app.adapters.memory_order_cache import MemoryOrderCache
 from app.entrypoints.tracing import Tracing
-from app.entrypoints.web import dead_letter_page, health, live_events, openapi, order_api, pages, swagger
+from app.entrypoints.web import dead_letter_page, health, kept_answers, live_events, openapi, order_api, pages, swagger
 from app.entrypoints.web.api_access import ApiAccess
 from app.entrypoints.web.problems import no_route
 from app.entrypoints.web.routing import Routes
 from app.ports.metrics import ServiceMetrics
-from app.ports.order_cache import OrderCache
 from app.ports.order_feed import OrderFeed
 from app.service_layer.dead_letter_tools import DeadLetterTools
 from app.service_layer.order_lookup import ListOrders, OrderLookup
@@ -33,12 +33,12 @@ class WebParts:
     lookup: OrderLookup
     list_orders: ListOrders
     submit: SubmitOrder
-    cache: OrderCache
+    cache: MemoryOrderCache  # the orders' JSON: the use cases' cache, the hot path's kept answers
     feed: OrderFeed
     metrics: ServiceMetrics
     stats: ServiceStats
     access: ApiAccess
-    page_cache: OrderCache  # rendered order pages by order_uid
+    page_cache: kept_answers.KeptAnswers  # rendered order pages by order_uid
     asyncapi: dict[str, Any]  # the message contract's document
     tracing: Tracing
     dead_letters: DeadLetterTools
@@ -46,6 +46,7 @@ class WebParts:
 
 def create_web_app(parts: WebParts) -> web.Application:
     app = web.Application(client_max_size=MAX_BODY_BYTES)
+    app.cleanup_ctx.append(kept_answers.settling(parts.cache, parts.page_cache))
     routes = Routes(app, parts.metrics.http, parts.service.is_ready)
     health.add_routes(routes, parts.service, parts.cache, parts.metrics)
     order_api.add_routes(

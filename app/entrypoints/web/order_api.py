@@ -1,31 +1,26 @@
 """``GET /api/orders/{order_uid}``, and the routes of the whole order API.
 
-A cached order is answered by the hot handler alone: a dict lookup, a
-recorded hit and a response built from ready bytes and prebuilt headers (its
-``ETag`` made from the uid, ``cacheable.py``), timed inline, without the
-wrappers of ``routing.py`` (``docs/performance.md``). Anything else (not
-cached, malformed, before the service is ready, a conditional request, or a
-request without its token when reads need one) goes to the read-through
-handler, which is wrapped, guarded and gated like every other route.
+A cached order is answered by the hot handler of ``kept_answers.py``; anything
+else (not cached, malformed, before the service is ready, a conditional request)
+goes to the read-through handler here, wrapped, guarded and gated like every
+other route.
 """
 
 import re
-from bisect import bisect_left
-from time import perf_counter
 
-from aiohttp import hdrs, web
+from aiohttp import web
 from aiohttp.typedefs import Handler
 from multidict import CIMultiDict
 
 from app.domain.model import ORDER_UID_PATTERN
 from app.entrypoints.tracing import Tracing
-from app.entrypoints.web import api_listing, api_submit, cacheable
+from app.entrypoints.web import api_listing, api_submit, cacheable, kept_answers
 from app.entrypoints.web.api_access import ApiAccess
+from app.entrypoints.web.kept_answers import KeptAnswers
 from app.entrypoints.web.problems import problem
 from app.entrypoints.web.routing import Routes, not_ready_problem
 from app.entrypoints.web.security_headers import API_JSON_HEADERS
 from app.ports.metrics import HttpTimings
-from app.ports.order_cache import OrderCache
 from app.ports.order_repository import StorageUnavailable
 from app.service_layer.order_lookup import ListOrders, OrderLookup
 from app.service_layer.submit_order import SubmitOrder
@@ -40,36 +35,6 @@ def order_headers(protected: bool) -> CIMultiDict[str]:
 
 
 ETAG_PREFIX = cacheable.etag_prefix(cacheable.JSON_REPRESENTATION)
-
-
-def cached_order_handler(
-    cache: OrderCache, timings: HttpTimings, method: str, read_through: Handler, access: ApiAccess
-) -> Handler:
-    """``method /api/orders/{order_uid}``: cached orders here, the rest by ``read_through``."""
-    found, buckets = timings.series(ORDER_ROUTE, method, 200), timings.buckets
-    fastest = buckets[0]  # where cached hits land: checked before bisecting
-    peek, record_hit = cache.peek, cache.record_hit
-    headers, etag_prefix, etag = order_headers(access.protect_reads), ETAG_PREFIX, cacheable.ETAG
-    if_none_match, authorization, allows = hdrs.IF_NONE_MATCH, hdrs.AUTHORIZATION, access.allows
-    protected = access.protect_reads
-
-    async def get_order(request: web.Request) -> web.StreamResponse:
-        started = perf_counter()
-        order_uid = request.match_info["order_uid"]
-        body = peek(order_uid)
-        asked = request.headers
-        if body is None or if_none_match in asked or (protected and not allows(asked.get(authorization))):
-            return await read_through(request)
-        record_hit(order_uid)
-        answer = headers.copy()  # C calls only: a copy, an add (aiohttp copies it once more)
-        answer.add(etag, etag_prefix + order_uid + '"')
-        response = web.Response(body=body, headers=answer)
-        elapsed = perf_counter() - started
-        found[0 if elapsed < fastest else bisect_left(buckets, elapsed)] += 1  # timings.observe, inline
-        found[-1] += elapsed
-        return response
-
-    return get_order
 
 
 def read_through_handler(lookup: OrderLookup, protected: bool) -> Handler:
@@ -94,11 +59,7 @@ def read_through_handler(lookup: OrderLookup, protected: bool) -> Handler:
             return cacheable.not_stored(
                 problem(404, "Order not found", f"no order with order_uid {order_uid!r}", order_uid=order_uid)
             )
-        answer = CIMultiDict(headers)
-        answer.add(cacheable.ETAG, ETAG_PREFIX + order_uid + '"')
-        if cacheable.matches(request, answer[cacheable.ETAG]):
-            return cacheable.not_modified(answer)
-        return web.Response(body=body, headers=answer)
+        return kept_answers.answer(request, body, headers, ETAG_PREFIX)
 
     return read_order
 
@@ -109,7 +70,7 @@ def add_routes(
     lookup: OrderLookup,
     list_orders: ListOrders,
     submit: SubmitOrder,
-    cache: OrderCache,
+    cache: KeptAnswers,
     timings: HttpTimings,
     access: ApiAccess,
     tracing: Tracing,
@@ -120,7 +81,9 @@ def add_routes(
     for method in ("GET", "HEAD"):
         handler = read_through_handler(lookup, access.protect_reads)
         read_through = routes.wrap(method, ORDER_ROUTE, handler, gated=not_ready_problem, guard=read)
-        order.add_route(method, cached_order_handler(cache, timings, method, read_through, access))
+        headers = order_headers(access.protect_reads)
+        timed = timings, ORDER_ROUTE, method
+        order.add_route(method, kept_answers.kept_handler(cache, headers, ETAG_PREFIX, timed, read_through, access))
     listing = api_listing.handler(list_orders)
     routes.add("GET", "/api/orders", listing, name="api-orders", gated=not_ready_problem, guard=read)
     submit_handler = tracing.server_handler(api_submit.handler(submit), "/api/orders")

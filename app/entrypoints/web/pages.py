@@ -18,6 +18,7 @@ from app.domain.order_codec import decode
 from app.domain.order_summary import order_summary
 from app.entrypoints.web import static_files
 from app.entrypoints.web.api_access import ApiAccess
+from app.entrypoints.web.kept_answers import KeptAnswers
 from app.entrypoints.web.order_pages import PAGE_ROUTE, OrderPages, page_representation
 from app.entrypoints.web.page_format import FILTERS
 from app.entrypoints.web.routing import Guard, Routes
@@ -99,7 +100,7 @@ def add_routes(
     pages: Pages,
     *,
     lookup: OrderLookup,
-    page_cache: OrderCache,
+    page_cache: KeptAnswers,
     access: ApiAccess,
     timings: HttpTimings,
 ) -> None:
