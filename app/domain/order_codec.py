@@ -42,6 +42,11 @@ def decode(raw: bytes) -> Order:
     return order
 
 
+def decode_stored(raw: bytes) -> Order:
+    """The order in bytes ``encode`` wrote (cached or stored): valid already, so read without the checks."""
+    return _DECODER.decode(raw)
+
+
 def encode(order: Order) -> bytes:
     """The canonical JSON: the model's field order, ``date_created`` in UTC with ``Z``.
 

@@ -2,7 +2,8 @@
 
 A copy of ``app`` gets two new fields in its model (one on the order, one on an
 item) and nothing else; a fresh interpreter on that copy then decodes, validates,
-serves, generates and describes orders with them (JSON schema, OpenAPI, AsyncAPI).
+serves, generates, shows (the order page) and describes orders with them (JSON
+schema, OpenAPI, AsyncAPI).
 """
 
 import shutil
@@ -52,6 +53,19 @@ openapi = schemas()
 assert "gift_note" in openapi["Order"]["required"] and "colour" in openapi["Item"]["properties"], openapi
 asyncapi = document(Settings(_env_file=None))["components"]["schemas"]
 assert "gift_note" in asyncapi["Order"]["required"] and "colour" in asyncapi["Item"]["properties"], asyncapi
+
+import collections, jinja2
+from app.domain.order_codec import decode_stored
+from app.entrypoints.web.page_format import FILTERS
+from app.entrypoints.web.unlaid_fields import unlaid_fields
+
+order = decode_stored(serialize(parse_order(json.dumps(OrderFactory(seed=2).order()).encode())).json)
+pages = jinja2.Environment(loader=jinja2.PackageLoader("app", "templates"), autoescape=True)
+pages.filters.update(FILTERS)
+pages.globals["asset"] = collections.defaultdict(str)
+page = pages.get_template("order.html").render(order=order, more=unlaid_fields(order))
+assert f'>gift_note</dt><dd class="break">{order.gift_note}<' in page, page
+assert f'>items[0].colour</dt><dd class="break">{order.items[0].colour}<' in page, page
 print("ok")
 """
 
@@ -64,7 +78,7 @@ def with_new_fields(model: str) -> str:
     )
 
 
-def test_a_field_added_to_the_model_alone_reaches_decoding_serving_generator_and_documents(tmp_path: Path) -> None:
+def test_a_field_added_to_the_model_alone_reaches_ingest_api_page_generator_and_documents(tmp_path: Path) -> None:
     copy = tmp_path / "app"
     shutil.copytree(APP, copy, ignore=shutil.ignore_patterns("__pycache__"))
     model = copy / "domain" / "model.py"

@@ -14,15 +14,16 @@ import hashlib
 from collections.abc import Iterable
 
 import aiohttp_jinja2
-import orjson
 from aiohttp import web
 from aiohttp.typedefs import Handler
 
+from app.domain.order_codec import decode_stored
 from app.entrypoints.web import cacheable, kept_answers
 from app.entrypoints.web.api_access import ApiAccess
 from app.entrypoints.web.kept_answers import KeptAnswers
 from app.entrypoints.web.security_headers import PAGE_HTML_HEADERS
 from app.entrypoints.web.trouble_page import UID_RULE, VALID_UID, trouble
+from app.entrypoints.web.unlaid_fields import unlaid_fields
 from app.ports.metrics import HttpTimings
 from app.ports.order_repository import StorageUnavailable
 from app.service_layer.order_lookup import OrderLookup
@@ -75,6 +76,8 @@ class OrderPages:
             if body is None:
                 message = "No order has this number. Check it and search again."
                 return cacheable.not_stored(trouble(request, 404, "No such order", message, uid))
-            page = aiohttp_jinja2.render_string("order.html", request, {"order": orjson.loads(body)}).encode()
+            order = decode_stored(body)
+            shown = {"order": order, "more": unlaid_fields(order)}
+            page = aiohttp_jinja2.render_string("order.html", request, shown).encode()
             self._pages.put(uid, page)
         return kept_answers.answer(request, page, self._headers, self._etag_prefix)

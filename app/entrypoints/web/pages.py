@@ -14,7 +14,7 @@ import jinja2
 from aiohttp import web
 from aiohttp.typedefs import Handler
 
-from app.domain.order_codec import decode
+from app.domain.order_codec import decode_stored
 from app.domain.order_summary import order_summary
 from app.entrypoints.web import static_files
 from app.entrypoints.web.api_access import ApiAccess
@@ -69,7 +69,7 @@ class Pages:
                 page = await self._list_orders(RECENT_LIMIT)
         except (StorageUnavailable, TimeoutError):
             return [], "The order database cannot be reached right now; new orders still appear below."
-        return [order_summary(decode(body)) for _, body in page.orders], None
+        return [order_summary(decode_stored(body)) for _, body in page.orders], None
 
     async def home(self, request: web.Request) -> web.Response:
         orders, note = await self.recent_orders()
