@@ -23,19 +23,11 @@ class PrometheusHttpTimings(Collector):
         self._buckets = buckets
         self._series: dict[tuple[str, str, int], list[float]] = {}
 
-    @property
-    def buckets(self) -> tuple[float, ...]:
-        return self._buckets
-
-    def series(self, route: str, method: str, status: int) -> list[float]:
-        key = (route, method, status)
-        found = self._series.get(key)
-        if found is None:
-            found = self._series[key] = [0] * (len(self._buckets) + 1) + [0.0]
-        return found
-
     def observe(self, route: str, method: str, status: int, seconds: float) -> None:
-        series = self.series(route, method, status)
+        key = (route, method, status)
+        series = self._series.get(key)
+        if series is None:
+            series = self._series[key] = [0] * (len(self._buckets) + 1) + [0.0]
         series[bisect_left(self._buckets, seconds)] += 1
         series[-1] += seconds
 

@@ -10,12 +10,6 @@ from app.ports.service_setup import StreamUsage
 class HttpTimings(Protocol):
     """Request durations by route, method and status, in histogram buckets."""
 
-    @property
-    def buckets(self) -> tuple[float, ...]: ...
-
-    def series(self, route: str, method: str, status: int) -> list[float]:
-        """The live counts of one series: one per bucket and +Inf, then the sum of seconds."""
-
     def observe(self, route: str, method: str, status: int, seconds: float) -> None: ...
 
 

@@ -453,20 +453,17 @@ class FakeAnnouncements:
 
 
 class FakeTimings:
-    def __init__(self) -> None:
-        self.buckets = (0.001, 0.01, 0.1, 1.0)
-        self.series_of: dict[tuple[str, str, int], list[float]] = {}
+    """Counts and summed seconds by (route, method, status)."""
 
-    def series(self, route: str, method: str, status: int) -> list[float]:
-        return self.series_of.setdefault((route, method, status), [0.0] * (len(self.buckets) + 2))
+    def __init__(self) -> None:
+        self.observed: dict[tuple[str, str, int], tuple[int, float]] = {}
 
     def observe(self, route: str, method: str, status: int, seconds: float) -> None:
-        series = self.series(route, method, status)
-        series[-2] += 1
-        series[-1] += seconds
+        count, total = self.observed.get((route, method, status), (0, 0.0))
+        self.observed[(route, method, status)] = count + 1, total + seconds
 
     def count(self, route: str, method: str, status: int) -> int:
-        return int(sum(self.series(route, method, status)[:-1]))
+        return self.observed.get((route, method, status), (0, 0.0))[0]
 
 
 class FakeMetrics:
