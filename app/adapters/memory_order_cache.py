@@ -23,7 +23,7 @@ class MemoryOrderCache:
         self._settled_hits = 0
         self._misses = 0
         self._evictions = 0
-        # The port's peek and record_hit, as the C methods themselves.
+        # peek and record_hit (the hot path's: web/kept_answers.py), as the C methods themselves.
         self.peek = self._orders.get
         self.record_hit = self._recorded_hits.append
 
